@@ -1,0 +1,218 @@
+//! The `pegboard` binary's inspection commands, run as a real process
+//! (SPEC C1 inspection part; D3 for the default features).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn pegboard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pegboard"))
+        .args(args)
+        .env_remove("PEGBOARD__PLUGINS__STORE__MEMORY__CAPACITY")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pegboard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+const DEFAULT_IDS: [&str; 4] = [
+    "classifier.keywords",
+    "stats.tags",
+    "store.file",
+    "store.memory",
+];
+
+#[test]
+fn plugins_list_json_has_every_default_plugin_with_metadata() {
+    let out = pegboard(&["plugins", "list", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, DEFAULT_IDS);
+    let stats = &list[1];
+    assert_eq!(stats["crate"], "stats-tags");
+    assert_eq!(stats["version"], "0.1.0");
+    assert_eq!(stats["api"], "0.1");
+    assert_eq!(stats["state"], "configured");
+    assert_eq!(stats["dependencies"][0]["spec"], "store.memory@^0.1");
+    assert!(
+        stats["source"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("lib.rs")
+    );
+}
+
+#[test]
+fn plugins_list_table_has_one_row_per_plugin() {
+    let out = pegboard(&["plugins", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    for col in [
+        "ID",
+        "VERSION",
+        "API",
+        "CRATE",
+        "SOURCE",
+        "STATE",
+        "DEPENDS ON",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    for id in DEFAULT_IDS {
+        assert!(text.lines().any(|l| l.starts_with(id)), "{id} in\n{text}");
+    }
+}
+
+#[test]
+fn plugins_graph_shows_order_and_edges() {
+    let out = pegboard(&["plugins", "graph"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("level 0: classifier.keywords, store.file, store.memory"),
+        "{text}"
+    );
+    assert!(text.contains("level 1: stats.tags"), "{text}");
+    assert!(text.contains("stats.tags -> store.memory"), "{text}");
+
+    let out = pegboard(&["plugins", "graph", "--dot"]);
+    let dot = stdout(&out);
+    assert!(dot.starts_with("digraph pegboard {"), "{dot}");
+    assert!(dot.contains("\"stats.tags\" -> \"store.memory\";"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'));
+}
+
+#[test]
+fn config_default_is_accepted_by_config_check() {
+    let out = pegboard(&["config", "default"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[plugins.store.memory]"), "{text}");
+    let path = temp_file("default.toml", &text);
+    let out = pegboard(&["config", "check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("valid (4 plugins, 0 disabled)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn config_check_prints_every_error_and_fails() {
+    let path = temp_file(
+        "broken.toml",
+        r#"
+[plugins.store.memory]
+capacity = 0
+colour = "red"
+
+[plugins.classifier.keywords]
+max_tags = "many"
+
+[plugins.store.memroy]
+"#,
+    );
+    let out = pegboard(&["config", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for needle in [
+        "/plugins/store/memory/capacity",
+        "minimum",
+        "/plugins/store/memory/colour",
+        "/plugins/classifier/keywords/max_tags",
+        "did you mean `store.memory`",
+    ] {
+        assert!(err.contains(needle), "{needle} missing from:\n{err}");
+    }
+}
+
+#[test]
+fn config_check_reports_parse_errors_with_line_and_column() {
+    let path = temp_file("syntax.toml", "[plugins.store.memory]\ncapacity = = 3\n");
+    let out = pegboard(&["config", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("line 2, column"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_schema_accepts_the_default_config_and_rejects_a_broken_one() {
+    let out = pegboard(&["config", "schema"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+
+    let default = stdout(&pegboard(&["config", "default"]));
+    let default: toml::Table = toml::from_str(&default).unwrap();
+    let default = serde_json::to_value(default).unwrap();
+    assert!(validator.is_valid(&default), "the default config validates");
+
+    let mut broken = default.clone();
+    broken["plugins"]["store"]["memory"]["capacity"] = serde_json::json!("lots");
+    assert!(!validator.is_valid(&broken));
+    let mut unknown = default;
+    unknown["plugins"]["store"]["nope"] = serde_json::json!({});
+    assert!(!validator.is_valid(&unknown));
+}
+
+#[test]
+fn run_builds_the_default_plugins() {
+    let dir = std::env::temp_dir().join(format!("pegboard-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pegboard"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("4 of 4 plugins ready"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_disabled_dependency_blocks_its_dependent() {
+    let path = temp_file("disabled.toml", "[plugins.store.memory]\nenabled = false\n");
+    let out = pegboard(&[
+        "--config",
+        path.to_str().unwrap(),
+        "plugins",
+        "list",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let state = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("store.memory"), "disabled");
+    assert_eq!(state("stats.tags"), "blocked");
+    assert_eq!(state("store.file"), "configured");
+}

@@ -1,0 +1,79 @@
+//! `plugins list`: one line per plugin.
+
+use std::io::{self, Write};
+
+use crate::registry::Registry;
+
+pub(super) fn table(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
+    let plugins = registry.plugins();
+    let header = [
+        "ID",
+        "VERSION",
+        "API",
+        "CRATE",
+        "SOURCE",
+        "STATE",
+        "DEPENDS ON",
+    ];
+    let rows: Vec<[String; 7]> = plugins
+        .iter()
+        .map(|p| {
+            let deps = p
+                .dependencies
+                .iter()
+                .map(|d| d.spec.clone())
+                .collect::<Vec<_>>()
+                .join(", ");
+            [
+                p.id.clone(),
+                p.version.to_owned(),
+                p.api.to_owned(),
+                format!("{} {}", p.crate_name, p.crate_version),
+                p.source.to_string(),
+                p.state.to_string(),
+                if deps.is_empty() {
+                    "-".to_owned()
+                } else {
+                    deps
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    let problems: Vec<_> = plugins.iter().filter(|p| p.failure.is_some()).collect();
+    if !problems.is_empty() {
+        writeln!(out)?;
+        for p in problems {
+            if let Some(f) = &p.failure {
+                writeln!(out, "{}: {f}", p.id)?;
+            }
+        }
+    }
+    for p in plugins.iter().filter(|p| !p.notes.is_empty()) {
+        for note in &p.notes {
+            writeln!(out, "{}: note: {note}", p.id)?;
+        }
+    }
+    Ok(())
+}

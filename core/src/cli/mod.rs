@@ -1,0 +1,391 @@
+//! The reusable command line (feature `cli`): inspect a composition, check
+//! and generate configuration.
+//!
+//! ```text
+//! pegboard [--config FILE] [COMMAND]
+//!   run                  compose the plugins and report (the default)
+//!   plugins list [--json]
+//!   plugins graph [--dot]
+//!   config check FILE    exit 0 when valid, 1 with every error otherwise
+//!   config schema        one JSON Schema for the whole config file
+//!   config default       a config file with every default filled in
+//! ```
+//!
+//! A host application's `main` can be one line:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     pegboard::cli::main()
+//! }
+//! ```
+//!
+//! or, to accept its own config sections and check them too:
+//!
+//! ```no_run
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Server { listen: String }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     pegboard::cli::Cli::new("my-host").section::<Server>("server").main()
+//! }
+//! ```
+
+mod graph;
+mod list;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::catalog::Catalog;
+use crate::config::{self, ConfigError, Document};
+use crate::descriptor::PluginDescriptor;
+use crate::registry::{Registry, RegistryBuilder};
+
+/// Runs the command line of a host with no config sections of its own.
+pub fn main() -> ExitCode {
+    Cli::new("pegboard").main()
+}
+
+/// A host's command line: which plugins, which extra config sections.
+pub struct Cli {
+    name: String,
+    descriptors: Option<Vec<&'static PluginDescriptor>>,
+    env: Option<Vec<(String, String)>>,
+    sections: Vec<(String, serde_json::Value)>,
+}
+
+#[derive(Parser)]
+#[command(version, about = "Inspect and run a pegboard plugin composition")]
+struct Args {
+    /// The configuration file (TOML). Without it, every plugin runs with its defaults.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compose the plugins, build them and report (the default command).
+    Run,
+    /// Inspect the compiled-in plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Check and generate configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Every plugin: id, version, api, crate, source, state, dependencies.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The dependency graph, in start order.
+    Graph {
+        /// Print Graphviz DOT.
+        #[arg(long)]
+        dot: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a config file: exit 0 when valid, 1 with every error otherwise.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Print one JSON Schema for the whole config file.
+    Schema,
+    /// Print a config file with every plugin's defaults.
+    Default,
+}
+
+/// Exit codes: 0 success, 1 invalid input (config, composition), 2 usage or I/O.
+const INVALID: u8 = 1;
+const USAGE: u8 = 2;
+
+impl Cli {
+    /// A command line for the host `name` (used in messages), over every
+    /// compiled-in plugin and the process environment.
+    pub fn new(name: impl Into<String>) -> Self {
+        Cli {
+            name: name.into(),
+            descriptors: None,
+            env: None,
+            sections: Vec::new(),
+        }
+    }
+
+    /// Uses these descriptors instead of the compiled-in ones (for tests).
+    pub fn descriptors(mut self, d: impl IntoIterator<Item = &'static PluginDescriptor>) -> Self {
+        self.descriptors = Some(d.into_iter().collect());
+        self
+    }
+
+    /// Uses these environment variables instead of the process's (for tests).
+    pub fn env<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Declares a top-level config section the host reads itself (e.g.
+    /// `[server]`), so `config schema` includes it and `config check`
+    /// accepts it. Other top-level sections are rejected.
+    pub fn section<T: schemars::JsonSchema>(mut self, name: &str) -> Self {
+        self.sections
+            .push((name.to_owned(), schemars::schema_for!(T).to_value()));
+        self
+    }
+
+    /// Parses the process arguments, runs, and returns the exit code.
+    pub fn main(self) -> ExitCode {
+        let code = self.run(
+            std::env::args_os(),
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        );
+        ExitCode::from(code)
+    }
+
+    /// Runs with the given arguments (the first is the program name),
+    /// writing to `out` and `err`; returns the exit code.
+    pub fn run<I, T>(&self, args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args = match Args::try_parse_from(args) {
+            Ok(a) => a,
+            Err(e) => {
+                let code = if e.use_stderr() { USAGE } else { 0 };
+                let text = e.render().to_string();
+                let _ = if e.use_stderr() {
+                    err.write_all(text.as_bytes())
+                } else {
+                    out.write_all(text.as_bytes())
+                };
+                return code;
+            }
+        };
+        match self.dispatch(args, out) {
+            Ok(()) => 0,
+            Err(Failed { code, message }) => {
+                let _ = writeln!(err, "{}: {message}", self.name);
+                code
+            }
+        }
+    }
+
+    fn dispatch(&self, args: Args, out: &mut dyn Write) -> Result<(), Failed> {
+        let write = |r: std::io::Result<()>| {
+            r.map_err(|e| Failed::usage(format!("cannot write output: {e}")))
+        };
+        match args.command.unwrap_or(Command::Run) {
+            Command::Run => {
+                let registry = self.registry(args.config.as_deref())?;
+                let usable = registry.instantiate_all();
+                write(list::table(&registry, out))?;
+                write(writeln!(
+                    out,
+                    "\n{usable} of {} plugins ready (backend: {})",
+                    registry.catalog().len(),
+                    crate::discover::BACKEND
+                ))
+            }
+            Command::Plugins(PluginsCommand::List { json }) => {
+                let registry = self.registry(args.config.as_deref())?;
+                if json {
+                    let text = serde_json::to_string_pretty(&registry.plugins())
+                        .map_err(|e| Failed::usage(e.to_string()))?;
+                    write(writeln!(out, "{text}"))
+                } else {
+                    write(list::table(&registry, out))
+                }
+            }
+            Command::Plugins(PluginsCommand::Graph { dot }) => {
+                let registry = self.registry(args.config.as_deref())?;
+                if dot {
+                    write(graph::dot(&registry, out))
+                } else {
+                    write(graph::text(&registry, out))
+                }
+            }
+            Command::Config(ConfigCommand::Check { file }) => self.check(&file, out),
+            Command::Config(ConfigCommand::Schema) => {
+                let (validator, _) = crate::compat::config_validator(&self.catalog()?);
+                let sections: Vec<(&str, serde_json::Value)> = self
+                    .sections
+                    .iter()
+                    .map(|(n, s)| (n.as_str(), s.clone()))
+                    .collect();
+                let schema = validator.document_schema(&sections);
+                let text = serde_json::to_string_pretty(&schema)
+                    .map_err(|e| Failed::usage(e.to_string()))?;
+                write(writeln!(out, "{text}"))
+            }
+            Command::Config(ConfigCommand::Default) => {
+                let (validator, _) = crate::compat::config_validator(&self.catalog()?);
+                write(write!(out, "{}", validator.default_document()))
+            }
+        }
+    }
+
+    fn catalog(&self) -> Result<Catalog, Failed> {
+        let catalog = match &self.descriptors {
+            Some(d) => Catalog::new(d.iter().copied()),
+            None => Catalog::compiled_in(),
+        };
+        catalog.map_err(|e| Failed::invalid(format!("the plugin composition is refused: {e}")))
+    }
+
+    fn env_vars(&self) -> Vec<(String, String)> {
+        self.env.clone().unwrap_or_else(config::env_vars)
+    }
+
+    fn builder(&self) -> RegistryBuilder {
+        let builder = Registry::builder().env(self.env_vars());
+        match &self.descriptors {
+            Some(d) => builder.descriptors(d.iter().copied()),
+            None => builder,
+        }
+    }
+
+    fn registry(&self, config: Option<&Path>) -> Result<Registry, Failed> {
+        let document = match config {
+            Some(path) => self.load(path)?,
+            None => Document::empty(),
+        };
+        self.builder()
+            .config(document)
+            .build()
+            .map_err(|e| Failed::invalid(e.to_string()))
+    }
+
+    fn load(&self, path: &Path) -> Result<Document, Failed> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failed::usage(format!("cannot read {}: {e}", path.display())))?;
+        Document::from_toml_str(&text)
+            .map_err(|e| Failed::invalid(format!("{}: {e}", path.display())))
+    }
+
+    /// `config check`: every problem in the file, the host sections included.
+    fn check(&self, path: &Path, out: &mut dyn Write) -> Result<(), Failed> {
+        let mut document = self.load(path)?;
+        let catalog = self.catalog()?;
+        let (validator, schema_failures) = crate::compat::config_validator(&catalog);
+        let mut errors: Vec<String> = validator
+            .apply_env(&mut document, self.env_vars())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        errors.extend(self.host_section_errors(&document));
+        let validated = validator.validate(&document);
+        errors.extend(validated.errors().map(ToString::to_string));
+        for (i, failure) in schema_failures.iter().enumerate() {
+            if let Some(f) = failure {
+                errors.push(format!("{}: {f}", catalog.ids()[i]));
+            }
+        }
+        if errors.is_empty() {
+            let disabled = validated.plugins.iter().filter(|p| !p.enabled).count();
+            writeln!(
+                out,
+                "{}: valid ({} plugins, {disabled} disabled)",
+                path.display(),
+                validated.plugins.len()
+            )
+            .map_err(|e| Failed::usage(e.to_string()))
+        } else {
+            Err(Failed::invalid(format!(
+                "{}: {} error(s):\n{}",
+                path.display(),
+                errors.len(),
+                errors
+                    .iter()
+                    .map(|e| format!("  - {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )))
+        }
+    }
+
+    fn host_section_errors(&self, document: &Document) -> Vec<String> {
+        let known: Vec<&str> = std::iter::once("plugins")
+            .chain(self.sections.iter().map(|(n, _)| n.as_str()))
+            .collect();
+        let mut errors = Vec::new();
+        for key in document.as_table().keys() {
+            if !known.contains(&key.as_str()) {
+                let hint = crate::suggest::closest(key, known.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                errors.push(format!(
+                    "/{key}: unknown section `{key}`{hint} (rule: unknown_section)"
+                ));
+            }
+        }
+        for (name, schema) in &self.sections {
+            let Some(value) = document.section(name) else {
+                continue;
+            };
+            let instance = match serde_json::to_value(value) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(format!("/{name}: {e}"));
+                    continue;
+                }
+            };
+            match jsonschema::validator_for(schema) {
+                Ok(validator) => errors.extend(
+                    validator
+                        .iter_errors(&instance)
+                        .map(|e| format!("/{name}{}: {e}", e.instance_path())),
+                ),
+                Err(e) => errors.push(format!("/{name}: the host's schema does not compile: {e}")),
+            }
+        }
+        errors
+    }
+}
+
+struct Failed {
+    code: u8,
+    message: String,
+}
+
+impl Failed {
+    fn usage(message: String) -> Self {
+        Failed {
+            code: USAGE,
+            message,
+        }
+    }
+    fn invalid(message: String) -> Self {
+        Failed {
+            code: INVALID,
+            message,
+        }
+    }
+}
+
+impl From<ConfigError> for Failed {
+    fn from(e: ConfigError) -> Self {
+        Failed::invalid(e.to_string())
+    }
+}

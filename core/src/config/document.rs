@@ -1,0 +1,313 @@
+//! The parsed configuration document and environment overrides.
+
+use super::{ConfigError, ENV_PREFIX, EnvPair, pointer};
+
+/// A parsed config document: the whole TOML file as a table.
+///
+/// ```
+/// use pegboard::config::Document;
+///
+/// let doc = Document::from_toml_str("[server]\nport = 8080\n\n[plugins.store.memory]\ncapacity = 5\n")?;
+/// assert_eq!(doc.section("server").and_then(|s| s.get("port")).and_then(|p| p.as_integer()), Some(8080));
+/// assert!(doc.section("plugins").is_none()); // plugin sections belong to the validator
+///
+/// let error = Document::from_toml_str("a = 1\nb = \n").unwrap_err();
+/// assert_eq!((error.line, error.column), (Some(2), Some(5)));
+/// assert_eq!(error.rule, "parse");
+/// # Ok::<(), pegboard::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Document {
+    table: toml::Table,
+}
+
+impl From<toml::Table> for Document {
+    fn from(table: toml::Table) -> Self {
+        Document { table }
+    }
+}
+
+impl Document {
+    /// An empty document: every plugin gets its defaults.
+    pub fn empty() -> Self {
+        Document::default()
+    }
+
+    /// Parses a TOML document.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] with rule `parse`, the 1-based `line` and `column`
+    /// (in characters) where the parser stopped, and the parser's message.
+    // The error type is the one every config check reports; parsing happens
+    // once per run, so its size does not matter.
+    #[allow(clippy::result_large_err)]
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        match text.parse::<toml::Table>() {
+            Ok(table) => Ok(Document { table }),
+            Err(e) => {
+                let mut error = ConfigError::new("parse", "", e.message().trim().to_owned());
+                if let Some(span) = e.span() {
+                    let (line, column) = line_column(text, span.start);
+                    error.line = Some(line);
+                    error.column = Some(column);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Applies environment overrides; see the [module docs](super) for the
+    /// naming rule. Returns one error (rule `env`) per variable that cannot be
+    /// applied; the others are applied regardless.
+    ///
+    /// Path segments are matched against the keys already in the document
+    /// only. [`ConfigValidator::apply_env`](super::ConfigValidator::apply_env)
+    /// also knows the plugin kinds, names and fields that are not in the file
+    /// yet (e.g. `LANGUAGE_DETECT` → `language-detect`), and should be
+    /// preferred when a validator is at hand.
+    ///
+    /// ```
+    /// use pegboard::config::Document;
+    ///
+    /// let mut doc = Document::empty();
+    /// let errors = doc.apply_env([
+    ///     ("PEGBOARD__SERVER__PORT", "8080"),
+    ///     ("PEGBOARD__SERVER__HOST", "0.0.0.0"),   // not TOML: a plain string
+    ///     ("PEGBOARD_ADMIN_TOKEN", "secret"),      // single underscore: ignored
+    ///     ("PEGBOARD__SERVER__PORT__X", "1"),      // port is not a table
+    /// ]);
+    /// assert_eq!(errors.len(), 1);
+    /// assert_eq!(errors[0].path, "/server/port");
+    /// let server = doc.section("server").unwrap();
+    /// assert_eq!(server.get("port").and_then(|v| v.as_integer()), Some(8080));
+    /// assert_eq!(server.get("host").and_then(|v| v.as_str()), Some("0.0.0.0"));
+    /// ```
+    pub fn apply_env<I>(&mut self, vars: I) -> Vec<ConfigError>
+    where
+        I: IntoIterator,
+        I::Item: EnvPair,
+    {
+        self.apply_env_with(vars, &|_| Vec::new())
+    }
+
+    /// [`apply_env`](Self::apply_env), with `known(path)` listing keys that
+    /// may exist at `path` (resolved keys from the root) besides those already
+    /// in the document.
+    pub(crate) fn apply_env_with<I>(
+        &mut self,
+        vars: I,
+        known: &dyn Fn(&[String]) -> Vec<String>,
+    ) -> Vec<ConfigError>
+    where
+        I: IntoIterator,
+        I::Item: EnvPair,
+    {
+        let mut vars: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|v| v.name().starts_with(ENV_PREFIX))
+            .map(|v| (v.name().to_owned(), v.value().to_owned()))
+            .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        vars.into_iter()
+            .filter_map(|(name, raw)| apply_one(&mut self.table, &name, &raw, known).err())
+            .collect()
+    }
+
+    /// The whole document.
+    pub fn as_table(&self) -> &toml::Table {
+        &self.table
+    }
+
+    /// A top-level section other than `plugins`, for the host's own settings
+    /// (e.g. `[server]`). `None` for `plugins`, whose sections belong to the
+    /// plugins and are checked by the [`ConfigValidator`](super::ConfigValidator).
+    pub fn section(&self, name: &str) -> Option<&toml::Value> {
+        if name == "plugins" {
+            return None;
+        }
+        self.table.get(name)
+    }
+
+    /// The document as JSON (TOML datetimes become strings; non-finite floats
+    /// become the strings `"nan"`, `"inf"`, `"-inf"`), e.g. to check it
+    /// against [`ConfigValidator::document_schema`](super::ConfigValidator::document_schema).
+    pub fn to_json(&self) -> serde_json::Value {
+        table_to_json(&self.table)
+    }
+}
+
+/// The process environment's override variables (those starting with
+/// [`ENV_PREFIX`](super::ENV_PREFIX)), converted lossily where they are not
+/// valid Unicode instead of panicking like `std::env::vars`.
+///
+/// ```
+/// let mut doc = pegboard::config::Document::empty();
+/// let errors = doc.apply_env(pegboard::config::env_vars());
+/// # let _ = errors;
+/// ```
+pub fn env_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect()
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Applies one override variable.
+#[allow(clippy::result_large_err)]
+fn apply_one(
+    table: &mut toml::Table,
+    name: &str,
+    raw: &str,
+    known: &dyn Fn(&[String]) -> Vec<String>,
+) -> Result<(), ConfigError> {
+    let raw_json = Some(serde_json::Value::String(raw.to_owned()));
+    let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+        return Ok(());
+    };
+    let segments: Vec<&str> = rest.split("__").collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(ConfigError::new(
+            "env",
+            "",
+            format!(
+                "environment variable `{name}` has an empty path segment \
+                 (segments are separated by exactly two underscores)"
+            ),
+        )
+        .with_value(raw_json));
+    }
+    let value = raw
+        .parse::<toml::Value>()
+        .unwrap_or_else(|_| toml::Value::String(raw.to_owned()));
+
+    let mut keys: Vec<String> = Vec::with_capacity(segments.len());
+    let mut current = table;
+    for (i, segment) in segments.iter().enumerate() {
+        let mut candidates: Vec<String> = current.keys().cloned().collect();
+        candidates.extend(known(&keys));
+        let key = match_segment(segment, &candidates).unwrap_or_else(|| segment.to_lowercase());
+        keys.push(key.clone());
+        if i + 1 == segments.len() {
+            current.insert(key, value);
+            return Ok(());
+        }
+        current = match current
+            .entry(key)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        {
+            toml::Value::Table(t) => t,
+            other => {
+                let kind = other.type_str();
+                let target = keys
+                    .iter()
+                    .cloned()
+                    .chain(segments[i + 1..].iter().map(|s| s.to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let plugin = match keys.as_slice() {
+                    [p, kind, name, ..] if p == "plugins" => Some(format!("{kind}.{name}")),
+                    _ => None,
+                };
+                let mut error = ConfigError::new(
+                    "env",
+                    pointer(keys.iter().map(String::as_str)),
+                    format!(
+                        "environment variable `{name}` cannot set `{target}`: `{}` is {} {kind}, not a table",
+                        keys.join("."),
+                        if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+                    ),
+                )
+                .with_value(raw_json);
+                error.plugin = plugin;
+                return Err(error);
+            }
+        };
+    }
+    Ok(())
+}
+
+/// The candidate a variable segment designates: case-insensitive, `_` also
+/// matching `-`; an exact (case-insensitive) match wins.
+fn match_segment(segment: &str, candidates: &[String]) -> Option<String> {
+    let lower = segment.to_lowercase();
+    if let Some(c) = candidates.iter().find(|c| c.to_lowercase() == lower) {
+        return Some(c.clone());
+    }
+    let normalize = |s: &str| s.to_lowercase().replace('-', "_");
+    let wanted = normalize(segment);
+    candidates.iter().find(|c| normalize(c) == wanted).cloned()
+}
+
+/// A TOML table as a JSON object.
+pub(crate) fn table_to_json(table: &toml::Table) -> serde_json::Value {
+    serde_json::Value::Object(
+        table
+            .iter()
+            .map(|(k, v)| (k.clone(), toml_to_json(v)))
+            .collect(),
+    )
+}
+
+/// A TOML value as JSON (datetimes as strings, non-finite floats as strings).
+pub(crate) fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        toml::Value::String(s) => J::String(s.clone()),
+        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
+            || {
+                J::String(if f.is_nan() {
+                    "nan".to_owned()
+                } else if *f > 0.0 {
+                    "inf".to_owned()
+                } else {
+                    "-inf".to_owned()
+                })
+            },
+            J::Number,
+        ),
+        toml::Value::Boolean(b) => J::Bool(*b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => table_to_json(t),
+    }
+}
+
+/// A JSON value as TOML; `None` for `null`, which TOML cannot express (nulls
+/// inside objects and arrays are dropped). Integers beyond `i64` become floats.
+pub(crate) fn json_to_toml(value: &serde_json::Value) -> Option<toml::Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        J::Null => return None,
+        J::Bool(b) => toml::Value::Boolean(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => toml::Value::Integer(i),
+            None => toml::Value::Float(n.as_f64()?),
+        },
+        J::String(s) => toml::Value::String(s.clone()),
+        J::Array(a) => toml::Value::Array(a.iter().filter_map(json_to_toml).collect()),
+        J::Object(o) => toml::Value::Table(
+            o.iter()
+                .filter_map(|(k, v)| Some((k.clone(), json_to_toml(v)?)))
+                .collect(),
+        ),
+    })
+}

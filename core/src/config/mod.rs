@@ -1,0 +1,308 @@
+//! Configuration: one TOML file for the host, one section per plugin.
+//!
+//! Each plugin `<kind>.<name>` owns the section `[plugins.<kind>.<name>]`.
+//! Its fields are checked against the JSON schema of the plugin's config type;
+//! fields left out take the plugin's defaults. Every section may also hold the
+//! [reserved keys](RESERVED_KEYS) (today only `enabled`, a boolean).
+//!
+//! ```toml
+//! [server]            # the host's own settings, see Document::section
+//! port = 8080
+//!
+//! [plugins.store.memory]
+//! capacity = 500
+//!
+//! [plugins.classifier.language-detect]
+//! enabled = false
+//! ```
+//!
+//! The flow is: [`Document::from_toml_str`] → [`ConfigValidator::apply_env`]
+//! → [`ConfigValidator::validate`], which returns a [`Validated`]: the
+//! document-level errors plus, per plugin, either its effective config or
+//! *every* error found in its section (validation never stops at the first).
+//!
+//! ```
+//! use pegboard::config::{ConfigValidator, Document, PluginSchema};
+//! use serde_json::json;
+//!
+//! let validator = ConfigValidator::new(vec![PluginSchema {
+//!     id: "store.memory".into(),
+//!     kind: "store".into(),
+//!     name: "memory".into(),
+//!     schema: Some(json!({
+//!         "type": "object",
+//!         "properties": {
+//!             "capacity": { "type": "integer", "minimum": 1 },
+//!             "label": { "type": "string" }
+//!         }
+//!     })),
+//!     defaults: json!({ "capacity": 100, "label": "mem" }),
+//! }]);
+//!
+//! let mut doc = Document::from_toml_str("[plugins.store.memory]\ncapacity = 5\n")?;
+//! let env_errors = validator.apply_env(&mut doc, [("PEGBOARD__PLUGINS__STORE__MEMORY__LABEL", "ram")]);
+//! assert!(env_errors.is_empty());
+//!
+//! let validated = validator.validate(&doc);
+//! assert!(validated.is_ok());
+//! assert_eq!(validated.plugins[0].value, Ok(json!({ "capacity": 5, "label": "ram" })));
+//!
+//! // A typo is reported with a suggestion.
+//! let doc = Document::from_toml_str("[plugins.store.memory]\ncapacty = 5\n")?;
+//! let validated = validator.validate(&doc);
+//! let error = validated.errors().next().unwrap();
+//! assert_eq!(error.path, "/plugins/store/memory/capacty");
+//! assert_eq!(error.suggestion.as_deref(), Some("capacity"));
+//! # Ok::<(), pegboard::config::ConfigError>(())
+//! ```
+//!
+//! # Environment overrides
+//!
+//! A variable named `PEGBOARD__<SEG>__<SEG>...` — the prefix `PEGBOARD`, then
+//! path segments each introduced by a double underscore — sets the value at
+//! that path of the document, replacing what the file says:
+//!
+//! ```text
+//! PEGBOARD__PLUGINS__STORE__MEMORY__CAPACITY=500        plugins.store.memory.capacity = 500
+//! PEGBOARD__PLUGINS__CLASSIFIER__LANGUAGE_DETECT__ENABLED=false
+//!                                                       plugins.classifier.language-detect.enabled = false
+//! PEGBOARD__SERVER__HOST=0.0.0.0                        server.host = "0.0.0.0"
+//! PEGBOARD__SERVER__NAME='"42"'                         server.name = "42" (a string, not a number)
+//! ```
+//!
+//! * Segments are matched case-insensitively against the keys already in the
+//!   document and (with [`ConfigValidator::apply_env`]) the known plugin kinds,
+//!   names and top-level config fields; `_` in the variable also matches `-`
+//!   in a key, so `LANGUAGE_DETECT` matches `language-detect`. When nothing
+//!   matches, the lower-cased segment is used as the key.
+//! * The value is parsed as a TOML value (`true`, `42`, `1.5`, `"text"`,
+//!   `[1, 2]`, `{ a = 1 }`); if it does not parse it is taken as a plain
+//!   string. Quote it to force a string (`'"42"'` in a shell).
+//! * Missing tables on the way are created. A variable whose path would
+//!   descend into a value that is not a table (an integer, an array, ...)
+//!   is not applied and yields an error with rule `env`, as does a variable
+//!   with an empty segment (`PEGBOARD__PLUGINS____X`).
+//! * Variables not starting with exactly `PEGBOARD__` are ignored, so
+//!   `PEGBOARD_ADMIN_TOKEN` (single underscore) is not an override.
+//! * Variables are applied in the order of their names, so the result does
+//!   not depend on the order the environment lists them in.
+//! * An override for a plugin that does not exist creates an unknown section,
+//!   which [`ConfigValidator::validate`] reports like any other.
+//!
+//! [`env_vars`] reads the process environment without panicking on
+//! non-Unicode entries (unlike `std::env::vars`).
+
+mod document;
+mod schema;
+mod validator;
+
+#[cfg(test)]
+mod tests;
+
+pub use document::{Document, env_vars};
+pub use validator::{ConfigValidator, PluginConfig, Validated};
+
+use std::fmt;
+
+/// Keys every plugin section may hold besides the plugin's own fields.
+///
+/// They are stripped before the section is checked against the plugin's
+/// schema and never appear in the effective config.
+///
+/// * `enabled` (boolean, default `true`): `enabled = false` disables the plugin.
+pub const RESERVED_KEYS: &[&str] = &["enabled"];
+
+/// The prefix of environment override variables; see the [module docs](self).
+pub const ENV_PREFIX: &str = "PEGBOARD__";
+
+/// One plugin as the validator sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginSchema {
+    /// The plugin id, `<kind>.<name>`.
+    pub id: String,
+    /// The plugin kind (first half of the id).
+    pub kind: String,
+    /// The plugin name (second half of the id).
+    pub name: String,
+    /// The JSON schema of the plugin's config type (as produced by
+    /// `schemars::schema_for!`), or `None` when the plugin takes no config:
+    /// its section may then only hold the [reserved keys](RESERVED_KEYS).
+    pub schema: Option<serde_json::Value>,
+    /// The default config, serialized (`serde_json::to_value(T::default())`).
+    pub defaults: serde_json::Value,
+}
+
+/// One problem found in the configuration.
+///
+/// Displayed on one line:
+///
+/// ```text
+/// store.memory: /plugins/store/memory/capacity: "lots" is not of type "integer" (rule: type)
+/// /plugins/store/memroy: unknown plugin section `store.memroy` (did you mean `store.memory`?) (rule: unknown_section)
+/// line 3, column 7: <toml message> (rule: parse)
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize)]
+#[error("{}", render(self))]
+pub struct ConfigError {
+    /// The plugin id, when the error is in a plugin's section.
+    pub plugin: Option<String>,
+    /// JSON pointer from the document root, e.g.
+    /// `/plugins/store/memory/capacity` (empty for the root and for parse
+    /// errors). For a missing required field, it points at the missing key.
+    pub path: String,
+    /// The failed JSON-schema keyword (`type`, `minimum`, `required`,
+    /// `additionalProperties`, `enum`, ...) or one of ours: `parse`,
+    /// `unknown_section`, `env`, `schema`.
+    pub rule: String,
+    /// The offending value (for an unknown field: that field's value; for an
+    /// environment override: the variable's raw value).
+    pub value: Option<serde_json::Value>,
+    /// Human-readable description.
+    pub message: String,
+    /// The likely intended key or section ("did you mean ...?").
+    pub suggestion: Option<String>,
+    /// 1-based line, for parse errors.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), for parse errors.
+    pub column: Option<usize>,
+}
+
+impl ConfigError {
+    /// An error with the given rule, path and message, everything else empty.
+    pub(crate) fn new(
+        rule: impl Into<String>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ConfigError {
+            plugin: None,
+            path: path.into(),
+            rule: rule.into(),
+            value: None,
+            message: message.into(),
+            suggestion: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    pub(crate) fn with_plugin(mut self, plugin: Option<&str>) -> Self {
+        self.plugin = plugin.map(str::to_owned);
+        self
+    }
+
+    pub(crate) fn with_value(mut self, value: Option<serde_json::Value>) -> Self {
+        self.value = value;
+        self
+    }
+
+    pub(crate) fn with_suggestion(mut self, suggestion: Option<String>) -> Self {
+        self.suggestion = suggestion;
+        self
+    }
+}
+
+fn render(e: &ConfigError) -> String {
+    use fmt::Write as _;
+    let mut out = String::new();
+    if let Some(plugin) = &e.plugin {
+        let _ = write!(out, "{plugin}: ");
+    }
+    match (e.line, e.column) {
+        (Some(line), Some(column)) => {
+            let _ = write!(out, "line {line}, column {column}: ");
+        }
+        (Some(line), None) => {
+            let _ = write!(out, "line {line}: ");
+        }
+        _ => {}
+    }
+    if !e.path.is_empty() {
+        let _ = write!(out, "{}: ", e.path);
+    }
+    // Keep the error on one line whatever the message holds.
+    let mut message = e.message.lines().map(str::trim_end).collect::<Vec<_>>();
+    message.retain(|l| !l.is_empty());
+    out.push_str(&message.join(" "));
+    if let Some(s) = &e.suggestion {
+        let _ = write!(out, " (did you mean `{s}`?)");
+    }
+    let _ = write!(out, " (rule: {})", e.rule);
+    out
+}
+
+/// One environment variable, as accepted by the `apply_env` methods: a
+/// `(name, value)` pair, owned (`std::env::vars()`) or borrowed (iterating a
+/// `&Vec<(String, String)>`).
+pub trait EnvPair {
+    /// The variable's name.
+    fn name(&self) -> &str;
+    /// The variable's value.
+    fn value(&self) -> &str;
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> EnvPair for (K, V) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> EnvPair for &(K, V) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+/// Escapes one JSON pointer segment (`~` → `~0`, `/` → `~1`).
+pub(crate) fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// A JSON pointer made of the given (unescaped) segments.
+pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for s in segments {
+        out.push('/');
+        out.push_str(&escape_pointer(s));
+    }
+    out
+}
+
+/// The candidate closest to `input`, if it is close enough to be a likely
+/// typo: normalized Damerau-Levenshtein similarity ≥ 0.7, or at most two
+/// edits on an input of three characters or more. Case is ignored.
+pub(crate) fn suggest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let input_l = input.to_lowercase();
+    let mut best: Option<(usize, f64, &str)> = None;
+    for c in candidates {
+        let c_l = c.to_lowercase();
+        if c_l == input_l && c == input {
+            continue;
+        }
+        let distance = strsim::damerau_levenshtein(&input_l, &c_l);
+        let score = strsim::normalized_damerau_levenshtein(&input_l, &c_l);
+        let close = score >= 0.7 || (distance <= 2 && input_l.chars().count() >= 3);
+        if !close {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((d, s, b)) => {
+                distance < d || (distance == d && (score > s || (score == s && c < b)))
+            }
+        };
+        if better {
+            best = Some((distance, score, c));
+        }
+    }
+    best.map(|(_, _, c)| c.to_owned())
+}

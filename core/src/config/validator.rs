@@ -1,0 +1,638 @@
+//! Checking a document against the plugins' schemas.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::{Map, Value};
+
+use super::document::{json_to_toml, toml_to_json};
+use super::schema::{
+    add_reserved, hoist, known_properties, parent_pointer, reserved_only, strictify,
+};
+use super::{
+    ConfigError, Document, EnvPair, PluginSchema, RESERVED_KEYS, escape_pointer, pointer, suggest,
+};
+
+/// Checks config documents against a fixed set of plugins.
+///
+/// Each plugin schema is made strict (unknown fields rejected, see
+/// [`ConfigValidator::new`]) and compiled once.
+#[derive(Debug)]
+pub struct ConfigValidator {
+    entries: Vec<Entry>,
+    /// Known ids, for lookups and suggestions.
+    ids: HashMap<String, usize>,
+    /// Known kinds, sorted.
+    kinds: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    plugin: PluginSchema,
+    compiled: Compiled,
+}
+
+#[derive(Debug)]
+enum Compiled {
+    /// The plugin takes no config.
+    NoSchema,
+    /// The strict schema and its validator.
+    Ready {
+        schema: Value,
+        validator: Box<jsonschema::Validator>,
+    },
+    /// The schema is unusable; reported by `validate`.
+    Broken { message: String },
+}
+
+/// The outcome of [`ConfigValidator::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    /// Errors not attributable to one plugin: unknown `[plugins.x.y]`
+    /// sections and kinds, `plugins` (or a kind) not being a table. A host
+    /// refuses to start when this is non-empty.
+    pub document_errors: Vec<ConfigError>,
+    /// One per plugin, in the order given to [`ConfigValidator::new`].
+    pub plugins: Vec<PluginConfig>,
+}
+
+impl Validated {
+    /// No errors at all, neither document-level nor in any plugin section
+    /// (disabled plugins included).
+    pub fn is_ok(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
+    /// Every error: the document errors, then each plugin's, in plugin order.
+    pub fn errors(&self) -> impl Iterator<Item = &ConfigError> {
+        self.document_errors.iter().chain(
+            self.plugins
+                .iter()
+                .flat_map(|p| p.value.as_ref().err().into_iter().flatten()),
+        )
+    }
+}
+
+/// The validated configuration of one plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginConfig {
+    /// The plugin id.
+    pub id: String,
+    /// `false` when the section says `enabled = false`.
+    pub enabled: bool,
+    /// The effective config (the defaults with the section's fields laid
+    /// over them, reserved keys removed), or every error found in the
+    /// section. A disabled plugin is still validated. For a plugin without a
+    /// config type this is its `defaults` as given.
+    pub value: Result<Value, Vec<ConfigError>>,
+}
+
+impl ConfigValidator {
+    /// Prepares the validator: each plugin schema is made strict — every
+    /// object schema with `properties` and neither `additionalProperties`
+    /// nor `unevaluatedProperties` gets `additionalProperties: false` (or
+    /// `unevaluatedProperties: false` when it also uses `allOf`/`anyOf`/
+    /// `oneOf`/`$ref`), `$defs` included — and compiled once.
+    ///
+    /// Never fails: a schema that does not compile, or that declares a
+    /// [reserved key](RESERVED_KEYS) as a field, is reported per plugin by
+    /// [`validate`](Self::validate) (rule `schema`).
+    pub fn new(plugins: Vec<PluginSchema>) -> Self {
+        let mut ids = HashMap::new();
+        let mut kinds: Vec<String> = Vec::new();
+        let entries = plugins
+            .into_iter()
+            .enumerate()
+            .map(|(i, plugin)| {
+                ids.entry(plugin.id.clone()).or_insert(i);
+                if !kinds.contains(&plugin.kind) {
+                    kinds.push(plugin.kind.clone());
+                }
+                let compiled = compile(&plugin);
+                Entry { plugin, compiled }
+            })
+            .collect();
+        kinds.sort();
+        ConfigValidator {
+            entries,
+            ids,
+            kinds,
+        }
+    }
+
+    /// Applies environment overrides to `doc`; see the
+    /// [module docs](super) for the naming rule. Segments are matched
+    /// against the document's keys and against the known plugin kinds, names
+    /// and top-level config fields, so `PEGBOARD__PLUGINS__CLASSIFIER__LANGUAGE_DETECT__ENABLED`
+    /// reaches `[plugins.classifier.language-detect]` even when the file has
+    /// no such section. Returns one error (rule `env`) per variable that
+    /// cannot be applied.
+    ///
+    /// Accepts `std::env::vars()`, [`env_vars()`](super::env_vars), arrays of
+    /// `(&str, &str)` or a `&Vec<(String, String)>`.
+    pub fn apply_env<I>(&self, doc: &mut Document, vars: I) -> Vec<ConfigError>
+    where
+        I: IntoIterator,
+        I::Item: EnvPair,
+    {
+        doc.apply_env_with(vars, &|path| self.known_keys(path))
+    }
+
+    /// Keys that may exist at `path` (resolved keys from the root).
+    fn known_keys(&self, path: &[String]) -> Vec<String> {
+        match path {
+            [] => vec!["plugins".to_owned()],
+            [p] if p == "plugins" => self.kinds.clone(),
+            [p, kind] if p == "plugins" => self
+                .entries
+                .iter()
+                .filter(|e| e.plugin.kind == *kind)
+                .map(|e| e.plugin.name.clone())
+                .collect(),
+            [p, kind, name] if p == "plugins" => {
+                let mut keys: Vec<String> = RESERVED_KEYS.iter().map(|k| (*k).to_owned()).collect();
+                for e in &self.entries {
+                    if e.plugin.kind != *kind || e.plugin.name != *name {
+                        continue;
+                    }
+                    if let Compiled::Ready { schema, .. } = &e.compiled {
+                        keys.extend(known_properties(schema, schema));
+                    }
+                    if let Value::Object(d) = &e.plugin.defaults {
+                        keys.extend(d.keys().cloned());
+                    }
+                }
+                keys
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Validates `doc`, collecting every error of every section.
+    pub fn validate(&self, doc: &Document) -> Validated {
+        let mut document_errors = Vec::new();
+        let mut sections: HashMap<String, &toml::Value> = HashMap::new();
+        match doc.as_table().get("plugins") {
+            None => {}
+            Some(toml::Value::Table(plugins)) => {
+                for (kind, kind_value) in plugins {
+                    let kind_path = pointer(["plugins", kind.as_str()]);
+                    if !self.kinds.contains(kind) {
+                        document_errors.push(
+                            ConfigError::new(
+                                "unknown_section",
+                                kind_path,
+                                format!("unknown plugin kind `{kind}`"),
+                            )
+                            .with_value(Some(toml_to_json(kind_value)))
+                            .with_suggestion(suggest(kind, self.kinds.iter().map(String::as_str))),
+                        );
+                        continue;
+                    }
+                    let toml::Value::Table(names) = kind_value else {
+                        document_errors.push(type_error(
+                            &kind_path,
+                            &toml_to_json(kind_value),
+                            "object",
+                        ));
+                        continue;
+                    };
+                    for (name, section) in names {
+                        let id = format!("{kind}.{name}");
+                        if self.ids.contains_key(&id) {
+                            sections.insert(id, section);
+                            continue;
+                        }
+                        document_errors.push(
+                            ConfigError::new(
+                                "unknown_section",
+                                pointer(["plugins", kind.as_str(), name.as_str()]),
+                                format!("unknown plugin section `{id}`"),
+                            )
+                            .with_value(Some(toml_to_json(section)))
+                            .with_suggestion(suggest(
+                                &id,
+                                self.entries.iter().map(|e| e.plugin.id.as_str()),
+                            )),
+                        );
+                    }
+                }
+            }
+            Some(other) => {
+                document_errors.push(type_error("/plugins", &toml_to_json(other), "object"))
+            }
+        }
+        let plugins = self
+            .entries
+            .iter()
+            .map(|e| validate_plugin(e, sections.get(&e.plugin.id).copied()))
+            .collect();
+        Validated {
+            document_errors,
+            plugins,
+        }
+    }
+
+    /// One JSON Schema (draft 2020-12) for the whole config file.
+    ///
+    /// `plugins.<kind>.<name>` are objects, each the plugin's strict schema
+    /// plus the [reserved keys](RESERVED_KEYS), with top-level `required`
+    /// dropped for fields the defaults provide; `additionalProperties: false`
+    /// at the `plugins`, kind and name levels. Every plugin's `$defs` move to
+    /// the root `$defs` as `<id>.<Name>` (e.g. `store.memory.Foo`), with all
+    /// `$ref`s rewritten, so the result is self-contained.
+    ///
+    /// `host_sections` are the other top-level sections the host accepts
+    /// (name → schema; their `$defs` are hoisted as `<section>.<Name>`); any
+    /// other top-level key is rejected. A host section named `plugins` is
+    /// ignored. A plugin whose schema does not compile is described by a
+    /// permissive object schema.
+    pub fn document_schema(&self, host_sections: &[(&str, Value)]) -> Value {
+        let mut defs = Map::new();
+        let mut kinds: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+        for entry in &self.entries {
+            let p = &entry.plugin;
+            let base = format!(
+                "/properties/plugins/properties/{}/properties/{}",
+                escape_pointer(&p.kind),
+                escape_pointer(&p.name)
+            );
+            let section = match &entry.compiled {
+                Compiled::NoSchema => reserved_only(true),
+                Compiled::Broken { .. } => reserved_only(false),
+                Compiled::Ready { schema, .. } => {
+                    add_reserved(hoist(schema, &p.id, &base, &mut defs), &p.defaults)
+                }
+            };
+            kinds
+                .entry(p.kind.as_str())
+                .or_default()
+                .entry(p.name.clone())
+                .or_insert(section);
+        }
+        let kinds: Map<String, Value> = kinds
+            .into_iter()
+            .map(|(kind, names)| {
+                (
+                    kind.to_owned(),
+                    serde_json::json!({
+                        "type": "object",
+                        "properties": names,
+                        "additionalProperties": false
+                    }),
+                )
+            })
+            .collect();
+        let mut properties = Map::new();
+        properties.insert(
+            "plugins".to_owned(),
+            serde_json::json!({
+                "type": "object",
+                "properties": kinds,
+                "additionalProperties": false
+            }),
+        );
+        for (name, schema) in host_sections {
+            if *name == "plugins" {
+                continue;
+            }
+            let base = format!("/properties/{}", escape_pointer(name));
+            properties.insert((*name).to_owned(), hoist(schema, name, &base, &mut defs));
+        }
+        let mut root = Map::new();
+        root.insert(
+            "$schema".to_owned(),
+            Value::String("https://json-schema.org/draft/2020-12/schema".to_owned()),
+        );
+        root.insert("type".to_owned(), Value::String("object".to_owned()));
+        root.insert("properties".to_owned(), Value::Object(properties));
+        root.insert("additionalProperties".to_owned(), Value::Bool(false));
+        if !defs.is_empty() {
+            root.insert("$defs".to_owned(), Value::Object(defs));
+        }
+        Value::Object(root)
+    }
+
+    /// A TOML document with every plugin's section filled with its defaults
+    /// and `enabled = true`, sorted by id, each preceded by a comment line
+    /// (the id and the first line of the schema's description). `null`
+    /// values (`None`) are omitted, as TOML cannot express them.
+    ///
+    /// It passes [`validate`](Self::validate) without errors (unless a
+    /// plugin's schema is broken or its defaults violate it).
+    pub fn default_document(&self) -> String {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by(|a, b| a.plugin.id.cmp(&b.plugin.id));
+        entries.dedup_by(|a, b| a.plugin.id == b.plugin.id);
+        let mut out = String::from("# Configuration: every plugin with its default settings.\n");
+        for entry in entries {
+            let p = &entry.plugin;
+            let mut section = toml::Table::new();
+            section.insert("enabled".to_owned(), toml::Value::Boolean(true));
+            if !matches!(entry.compiled, Compiled::NoSchema)
+                && let Value::Object(d) = &p.defaults
+            {
+                for (k, v) in d {
+                    if RESERVED_KEYS.contains(&k.as_str()) {
+                        continue;
+                    }
+                    if let Some(v) = json_to_toml(v) {
+                        section.insert(k.clone(), v);
+                    }
+                }
+            }
+            let comment = match &entry.compiled {
+                Compiled::NoSchema => format!("{} (no configuration)", p.id),
+                _ => match description(p.schema.as_ref()) {
+                    Some(d) => format!("{}: {d}", p.id),
+                    None => p.id.clone(),
+                },
+            };
+            out.push_str(&format!("\n# {comment}\n"));
+            let mut names = toml::Table::new();
+            names.insert(p.name.clone(), toml::Value::Table(section));
+            let mut kinds = toml::Table::new();
+            kinds.insert(p.kind.clone(), toml::Value::Table(names));
+            let mut root = toml::Table::new();
+            root.insert("plugins".to_owned(), toml::Value::Table(kinds));
+            match toml::to_string(&root) {
+                Ok(text) => out.push_str(&text),
+                Err(e) => {
+                    let reason = e.to_string().replace(['\n', '\r'], " ");
+                    out.push_str(&format!("# (defaults could not be rendered: {reason})\n"));
+                    out.push_str(&format!(
+                        "[plugins.{}.{}]\nenabled = true\n",
+                        toml_key(&p.kind),
+                        toml_key(&p.name)
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A TOML key, quoted unless bare.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_owned()
+    } else {
+        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
+    }
+}
+
+/// The first line of a schema's `description`, if any.
+fn description(schema: Option<&Value>) -> Option<String> {
+    let text = schema?.get("description")?.as_str()?;
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.to_owned())
+}
+
+/// Makes `plugin`'s schema strict and compiles it.
+fn compile(plugin: &PluginSchema) -> Compiled {
+    let Some(schema) = &plugin.schema else {
+        return Compiled::NoSchema;
+    };
+    let mut schema = schema.clone();
+    strictify(&mut schema);
+    let declared = known_properties(&schema, &schema);
+    if let Some(key) = RESERVED_KEYS
+        .iter()
+        .find(|k| declared.iter().any(|d| d == *k))
+    {
+        return Compiled::Broken {
+            message: format!("it declares the reserved key `{key}` as a field"),
+        };
+    }
+    match jsonschema::options().build(&schema) {
+        Ok(validator) => Compiled::Ready {
+            schema,
+            validator: Box::new(validator),
+        },
+        Err(e) => Compiled::Broken {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A short JSON rendering of a value for messages.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= 60 {
+        return text;
+    }
+    let mut cut: String = text.chars().take(57).collect();
+    cut.push_str("...");
+    cut
+}
+
+/// A `type` error for a value that should be of `expected` type.
+fn type_error(path: &str, value: &Value, expected: &str) -> ConfigError {
+    ConfigError::new(
+        "type",
+        path,
+        format!("{} is not of type \"{expected}\"", short(value)),
+    )
+    .with_value(Some(value.clone()))
+}
+
+/// Validates one plugin's section (`None`: absent).
+fn validate_plugin(entry: &Entry, section: Option<&toml::Value>) -> PluginConfig {
+    let p = &entry.plugin;
+    let id = Some(p.id.as_str());
+    let base = pointer(["plugins", p.kind.as_str(), p.name.as_str()]);
+    let mut errors = Vec::new();
+    let mut enabled = true;
+    let mut fields = Map::new();
+    match section {
+        None => {}
+        Some(toml::Value::Table(table)) => {
+            for (key, value) in table {
+                if !RESERVED_KEYS.contains(&key.as_str()) {
+                    fields.insert(key.clone(), toml_to_json(value));
+                    continue;
+                }
+                let path = format!("{base}/{}", escape_pointer(key));
+                if key == "enabled" {
+                    match value {
+                        toml::Value::Boolean(b) => enabled = *b,
+                        other => errors.push(
+                            type_error(&path, &toml_to_json(other), "boolean").with_plugin(id),
+                        ),
+                    }
+                }
+            }
+        }
+        Some(other) => {
+            errors.push(type_error(&base, &toml_to_json(other), "object").with_plugin(id))
+        }
+    }
+
+    let value = match &entry.compiled {
+        Compiled::NoSchema => {
+            for (key, value) in &fields {
+                errors.push(
+                    ConfigError::new(
+                        "additionalProperties",
+                        format!("{base}/{}", escape_pointer(key)),
+                        format!(
+                            "unknown field `{key}` (plugin `{}` takes no configuration)",
+                            p.id
+                        ),
+                    )
+                    .with_plugin(id)
+                    .with_value(Some(value.clone()))
+                    .with_suggestion(suggest(key, RESERVED_KEYS.iter().copied())),
+                );
+            }
+            p.defaults.clone()
+        }
+        Compiled::Broken { message } => {
+            errors.push(
+                ConfigError::new(
+                    "schema",
+                    base.clone(),
+                    format!("the config schema of `{}` is unusable: {message}", p.id),
+                )
+                .with_plugin(id),
+            );
+            Value::Null
+        }
+        Compiled::Ready { schema, validator } => {
+            let merged = merge(&p.defaults, fields);
+            let raw: Vec<_> = validator.iter_errors(&merged).collect();
+            // When a oneOf/anyOf fails, the properties its branches declare
+            // count as unevaluated too: do not also report them as unknown.
+            let failed_branches: Vec<&str> = raw
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.kind(),
+                        ValidationErrorKind::AnyOf { .. }
+                            | ValidationErrorKind::OneOfNotValid { .. }
+                    )
+                })
+                .map(|e| e.instance_path().as_str())
+                .collect();
+            for e in &raw {
+                if matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
+                    && failed_branches.contains(&e.instance_path().as_str())
+                {
+                    continue;
+                }
+                convert(e, &base, id, schema, &mut errors);
+            }
+            merged
+        }
+    };
+    PluginConfig {
+        id: p.id.clone(),
+        enabled,
+        value: if errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(errors)
+        },
+    }
+}
+
+/// The defaults with the section's top-level fields laid over them.
+fn merge(defaults: &Value, fields: Map<String, Value>) -> Value {
+    match defaults {
+        Value::Object(d) => {
+            let mut merged = d.clone();
+            merged.extend(fields);
+            Value::Object(merged)
+        }
+        other if fields.is_empty() => other.clone(),
+        _ => Value::Object(fields),
+    }
+}
+
+/// Turns one schema violation into config errors (one per unknown key).
+fn convert(
+    e: &jsonschema::ValidationError<'_>,
+    base: &str,
+    plugin: Option<&str>,
+    schema: &Value,
+    out: &mut Vec<ConfigError>,
+) {
+    let instance_path = e.instance_path().as_str();
+    let path = format!("{base}{instance_path}");
+    let keyword = e.kind().keyword().to_owned();
+    match e.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            let mut candidates = schema
+                .pointer(parent_pointer(e.schema_path().as_str()))
+                .map(|node| known_properties(schema, node))
+                .unwrap_or_default();
+            if instance_path.is_empty() {
+                candidates.extend(RESERVED_KEYS.iter().map(|k| (*k).to_owned()));
+            }
+            for key in unexpected {
+                out.push(
+                    ConfigError::new(
+                        keyword.clone(),
+                        format!("{path}/{}", escape_pointer(key)),
+                        format!("unknown field `{key}`"),
+                    )
+                    .with_plugin(plugin)
+                    .with_value(e.instance().get(key).cloned())
+                    .with_suggestion(suggest(key, candidates.iter().map(String::as_str))),
+                );
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_owned);
+            out.push(
+                ConfigError::new(
+                    keyword,
+                    format!("{path}/{}", escape_pointer(&name)),
+                    format!("missing required field `{name}`"),
+                )
+                .with_plugin(plugin),
+            );
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Branches that fail only because the value has another type
+            // (`null` for an `Option`, a string for a unit variant) are noise:
+            // when a single branch is left, report its errors instead.
+            let relevant: Vec<_> = context
+                .iter()
+                .filter(|branch| {
+                    !branch.iter().all(|c| {
+                        matches!(c.kind(), ValidationErrorKind::Type { .. })
+                            && c.instance_path().as_str() == instance_path
+                    })
+                })
+                .collect();
+            if let [branch] = relevant.as_slice()
+                && !branch.is_empty()
+            {
+                for c in branch.iter() {
+                    convert(c, base, plugin, schema, out);
+                }
+            } else {
+                out.push(
+                    ConfigError::new(keyword, path, e.to_string())
+                        .with_plugin(plugin)
+                        .with_value(Some(e.instance().as_ref().clone())),
+                );
+            }
+        }
+        _ => {
+            out.push(
+                ConfigError::new(keyword, path, e.to_string())
+                    .with_plugin(plugin)
+                    .with_value(Some(e.instance().as_ref().clone())),
+            );
+        }
+    }
+}

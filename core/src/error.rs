@@ -1,0 +1,79 @@
+//! Errors of registry lookups and composition.
+
+use crate::catalog::CatalogError;
+use crate::config::ConfigError;
+use crate::state::{Failure, PluginState};
+
+/// A lookup or instantiation on a [`Registry`](crate::Registry) failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// No plugin `kind.name` is compiled in.
+    #[error("no plugin `{kind}.{name}` is compiled in{}", suggest(.suggestion))]
+    NotFound {
+        /// The kind asked for.
+        kind: String,
+        /// The name asked for.
+        name: String,
+        /// The closest id that exists, if any is close.
+        suggestion: Option<String>,
+    },
+    /// The plugin exists but is failed, disabled or blocked.
+    #[error("plugin `{id}` is {state}: {failure}")]
+    Unavailable {
+        /// The plugin id.
+        id: String,
+        /// Its state.
+        state: PluginState,
+        /// Why.
+        failure: Failure,
+    },
+    /// The plugin was built, but as another type than its kind (two traits with one kind name).
+    #[error("plugin `{id}` is not of kind type `{expected}`")]
+    KindMismatch {
+        /// The plugin id.
+        id: String,
+        /// The type asked for.
+        expected: &'static str,
+    },
+    /// A constructor asked for a plugin it did not declare in `depends_on`.
+    #[error(
+        "plugin `{plugin}` asked for `{dependency}`, which is not in its `depends_on`; declare it there"
+    )]
+    UndeclaredDependency {
+        /// The plugin being built.
+        plugin: String,
+        /// What it asked for.
+        dependency: String,
+    },
+}
+
+fn suggest(s: &Option<String>) -> String {
+    match s {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+/// A composition that a host must refuse to run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CompositionError {
+    /// Duplicate registrations or clashing kind names.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The configuration document as a whole is unusable (parse error, unknown
+    /// plugin sections, bad environment overrides). Errors inside one
+    /// plugin's section fail only that plugin instead.
+    #[error("invalid configuration:\n{}", list(.0))]
+    Config(Vec<ConfigError>),
+    /// [`Registry::install`](crate::Registry::install) was called twice.
+    #[error("a process-wide registry is already installed")]
+    AlreadyInstalled,
+}
+
+fn list(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  - {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

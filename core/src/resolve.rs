@@ -1,0 +1,101 @@
+//! Turning `depends_on` entries into edges between catalog entries.
+
+use semver::{Version, VersionReq};
+
+use crate::catalog::Catalog;
+use crate::descriptor::Dependency;
+use crate::order::DepGraph;
+use crate::state::Failure;
+
+/// What one `depends_on` entry resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// The catalog index it names.
+    Found(usize),
+    /// Nothing matches.
+    Missing,
+    /// A bare name that matches several kinds.
+    Ambiguous(Vec<usize>),
+}
+
+/// Finds the plugin a dependency entry names.
+pub(crate) fn find(catalog: &Catalog, dep: &Dependency) -> Resolved {
+    match dep.kind {
+        Some(kind) => catalog
+            .find(kind, dep.name)
+            .map_or(Resolved::Missing, Resolved::Found),
+        None => {
+            let found: Vec<usize> = catalog.find_name(dep.name).collect();
+            match found.as_slice() {
+                [] => Resolved::Missing,
+                [one] => Resolved::Found(*one),
+                _ => Resolved::Ambiguous(found),
+            }
+        }
+    }
+}
+
+/// Builds the dependency graph, recording in `initial` the plugins whose
+/// required dependencies are missing, ambiguous or of the wrong version, and
+/// in `notes` the optional dependencies that are absent.
+pub(crate) fn dependency_graph(
+    catalog: &Catalog,
+    initial: &mut [Option<Failure>],
+    notes: &mut [Vec<String>],
+) -> DepGraph {
+    let mut graph = DepGraph::new(catalog.len());
+    for (i, d) in catalog.descriptors().iter().enumerate() {
+        for dep in d.dependencies() {
+            let failure = match find(catalog, dep) {
+                Resolved::Found(j) => {
+                    graph.add_edge(i, j, dep.optional);
+                    version_mismatch(catalog, dep, j)
+                }
+                Resolved::Missing if dep.optional => {
+                    notes[i].push(format!(
+                        "optional dependency `{}` is not compiled in",
+                        dep.target()
+                    ));
+                    None
+                }
+                Resolved::Missing => Some(Failure::MissingDependency {
+                    dependency: dep.spec(),
+                }),
+                Resolved::Ambiguous(candidates) => Some(Failure::AmbiguousDependency {
+                    dependency: dep.spec(),
+                    candidates: candidates
+                        .iter()
+                        .map(|&c| catalog.ids()[c].clone())
+                        .collect(),
+                }),
+            };
+            if let Some(f) = failure {
+                if dep.optional {
+                    notes[i].push(f.to_string());
+                } else if initial[i].is_none() {
+                    initial[i] = Some(f);
+                }
+            }
+        }
+    }
+    graph
+}
+
+fn version_mismatch(catalog: &Catalog, dep: &Dependency, target: usize) -> Option<Failure> {
+    if dep.requirement.is_empty() {
+        return None;
+    }
+    let found = catalog.descriptors()[target];
+    let ok = match (
+        VersionReq::parse(dep.requirement),
+        Version::parse(found.version()),
+    ) {
+        (Ok(req), Ok(v)) => req.matches(&v),
+        _ => false,
+    };
+    (!ok).then(|| Failure::DependencyVersion {
+        dependency: dep.spec(),
+        found: catalog.ids()[target].clone(),
+        version: found.version().to_owned(),
+    })
+}

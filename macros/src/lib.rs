@@ -1,0 +1,37 @@
+//! Proc macros for [pegboard](https://docs.rs/pegboard). Use them through the
+//! `pegboard` crate (`#[pegboard::plugin]`, `#[pegboard::kind]`,
+//! `pegboard::link_plugins!()`), which documents them.
+
+mod args;
+mod dependency;
+mod kind;
+mod link;
+mod plugin;
+
+use proc_macro::TokenStream;
+
+/// Declares a plugin kind: a trait whose implementors can be registered as
+/// plugins. See `pegboard::kind`.
+#[proc_macro_attribute]
+pub fn kind(args: TokenStream, item: TokenStream) -> TokenStream {
+    kind::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Registers a struct as a plugin. See `pegboard::plugin`.
+#[proc_macro_attribute]
+pub fn plugin(args: TokenStream, item: TokenStream) -> TokenStream {
+    plugin::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Links every plugin crate that the calling crate depends on. See
+/// `pegboard::link_plugins`.
+#[proc_macro]
+pub fn link_plugins(input: TokenStream) -> TokenStream {
+    link::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

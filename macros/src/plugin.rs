@@ -1,0 +1,234 @@
+//! `#[pegboard::plugin(...)]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Item, LitStr};
+
+use crate::args::{self, Arg};
+use crate::dependency;
+
+const KEYS: &[&str] = &[
+    "name",
+    "version",
+    "api",
+    "kind",
+    "description",
+    "depends_on",
+    "config",
+    "capabilities",
+    "new",
+];
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let parsed = args::parse(attr, KEYS, "#[pegboard::plugin(...)]")?;
+    let item: Item = syn::parse2(item)?;
+    let Item::Struct(item) = item else {
+        return Err(syn::Error::new(
+            item_span(&item),
+            "#[pegboard::plugin] goes on a struct: `#[pegboard::plugin(...)] pub struct MyPlugin;`",
+        ));
+    };
+    if !item.generics.params.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &item.generics,
+            "a plugin struct cannot be generic: each plugin is one concrete type",
+        ));
+    }
+    let get = |key: &str| parsed.iter().find(|a| a.key == key);
+    let site = Span::call_site();
+
+    let name_lit =
+        args::lit_str(get("name").ok_or_else(|| args::missing("name", "\"my-plugin\"", site))?)?;
+    let name = args::check_name(&name_lit, "plugin name")?;
+
+    let version_lit =
+        args::lit_str(get("version").ok_or_else(|| args::missing("version", "\"0.1.0\"", site))?)?;
+    if let Err(e) = semver::Version::parse(&version_lit.value()) {
+        return Err(syn::Error::new(
+            version_lit.span(),
+            format!(
+                "invalid plugin version `{}`: {e} (expected semver, e.g. \"1.2.3\")",
+                version_lit.value()
+            ),
+        ));
+    }
+
+    let api_lit = args::lit_str(get("api").ok_or_else(|| {
+        args::missing("api", &format!("\"{}\"", pegboard_api::API_VERSION), site)
+    })?)?;
+    check_api(&api_lit)?;
+
+    let kind_arg = get("kind").ok_or_else(|| args::missing("kind", "MyKindTrait", site))?;
+    let kind = args::path(kind_arg)?;
+
+    let description = match get("description") {
+        Some(arg) => args::lit_str(arg)?.value(),
+        None => args::doc_summary(&item.attrs),
+    };
+
+    let deps = match get("depends_on") {
+        Some(arg) => parse_deps(arg, &name, &kind)?,
+        None => Vec::new(),
+    };
+
+    let capabilities = match get("capabilities") {
+        Some(arg) => {
+            let lits = args::lit_str_array(arg)?;
+            for lit in &lits {
+                args::check_name(lit, "capability")?;
+            }
+            lits.into_iter().map(|l| l.value()).collect()
+        }
+        None => Vec::new(),
+    };
+
+    let config = get("config").map(args::path).transpose()?;
+    let new = get("new").map(args::path).transpose()?;
+
+    let ident = &item.ident;
+    let kind_span = kind.span();
+    let dyn_kind = quote_spanned!(kind_span=> dyn #kind);
+
+    let config_spec = match &config {
+        Some(ty) => {
+            let span = ty.span();
+            quote_spanned!(span=> ::core::option::Option::Some(::pegboard::__private::config_spec::<#ty>()))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    let construct = match (&config, &new) {
+        (Some(ty), Some(new)) => quote! {
+            let config: #ty = ::pegboard::__private::config_from_value(config)?;
+            let plugin: #ident = #new(config, ctx).map_err(::pegboard::__private::box_error)?;
+        },
+        (None, Some(new)) => quote! {
+            let _ = config;
+            let plugin: #ident = #new(ctx).map_err(::pegboard::__private::box_error)?;
+        },
+        (Some(ty), None) => {
+            let span = ty.span();
+            quote_spanned! {span=>
+                let _ = ctx;
+                let config: #ty = ::pegboard::__private::config_from_value(config)?;
+                let plugin: #ident = ::pegboard::__private::from_config::<#ident, #ty>(config)?;
+            }
+        }
+        (None, None) => quote! {
+            let _ = (ctx, config);
+            let plugin: #ident = ::pegboard::__private::default_plugin::<#ident>();
+        },
+    };
+
+    let dep_exprs = deps.iter().map(|d| {
+        let kind = match &d.kind {
+            Some(k) => quote!(::core::option::Option::Some(#k)),
+            None => quote!(::core::option::Option::None),
+        };
+        let (n, r, o) = (&d.name, &d.requirement, d.optional);
+        quote! {
+            ::pegboard::Dependency { kind: #kind, name: #n, requirement: #r, optional: #o }
+        }
+    });
+
+    // `line!()` at the call site: the line of the `#[pegboard::plugin]` attribute.
+    let line = quote!(::core::line!());
+    let coerce = quote_spanned!(kind_span=> ::pegboard::Instance::new::<#dyn_kind>(::std::sync::Arc::new(plugin)));
+    let api = api_lit.value();
+    let version = version_lit.value();
+
+    Ok(quote! {
+        #item
+
+        const _: () = {
+            fn __pegboard_factory(
+                ctx: &::pegboard::Context<'_>,
+                config: ::pegboard::__private::Value,
+            ) -> ::core::result::Result<::pegboard::Instance, ::pegboard::BoxError> {
+                #construct
+                ::core::result::Result::Ok(#coerce)
+            }
+
+            static __PEGBOARD_DESCRIPTOR: ::pegboard::PluginDescriptor =
+                ::pegboard::PluginDescriptor::from_parts(::pegboard::__private::DescriptorParts {
+                    name: #name,
+                    kind: <#dyn_kind as ::pegboard::Kind>::NAME,
+                    kind_type: ::pegboard::__private::type_id_of::<#dyn_kind>,
+                    version: #version,
+                    api: #api,
+                    description: #description,
+                    crate_name: ::core::env!("CARGO_PKG_NAME"),
+                    crate_version: ::core::env!("CARGO_PKG_VERSION"),
+                    file: ::core::file!(),
+                    line: #line,
+                    dependencies: &[#(#dep_exprs),*],
+                    capabilities: &[#(#capabilities),*],
+                    config: #config_spec,
+                    factory: __pegboard_factory,
+                });
+
+            ::pegboard::__register!(__PEGBOARD_DESCRIPTOR);
+        };
+    })
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Enum(i) => i.enum_token.span,
+        Item::Fn(i) => i.sig.fn_token.span,
+        Item::Union(i) => i.union_token.span,
+        Item::Trait(i) => i.trait_token.span,
+        Item::Impl(i) => i.impl_token.span,
+        Item::Type(i) => i.type_token.span,
+        Item::Const(i) => i.const_token.span,
+        Item::Static(i) => i.static_token.span,
+        Item::Mod(i) => i.mod_token.span,
+        other => other.span(),
+    }
+}
+
+/// V2: the plugin's required API must be compatible with this pegboard's.
+fn check_api(lit: &LitStr) -> syn::Result<()> {
+    let required = pegboard_api::parse_api_version(&lit.value())
+        .map_err(|e| syn::Error::new(lit.span(), format!("invalid `api`: {e}")))?;
+    pegboard_api::check_compatible(&required, &pegboard_api::api_version()).map_err(|e| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "incompatible `api`: this plugin {e}; build it against pegboard API {} or use a pegboard that provides API {required}",
+                pegboard_api::API_VERSION
+            ),
+        )
+    })
+}
+
+fn parse_deps(arg: &Arg, own_name: &str, kind: &syn::Path) -> syn::Result<Vec<dependency::Dep>> {
+    let own_kind = kind
+        .segments
+        .last()
+        .map(|s| args::snake_case(&s.ident.to_string()));
+    let mut deps: Vec<dependency::Dep> = Vec::new();
+    for lit in args::lit_str_array(arg)? {
+        let dep = dependency::parse(&lit)?;
+        let is_self = dep.name == own_name
+            && dep
+                .kind
+                .as_ref()
+                .is_none_or(|k| Some(k) == own_kind.as_ref());
+        if is_self {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("plugin `{own_name}` cannot depend on itself"),
+            ));
+        }
+        if deps.iter().any(|d| d.target() == dep.target()) {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("dependency `{}` is listed more than once", dep.target()),
+            ));
+        }
+        deps.push(dep);
+    }
+    Ok(deps)
+}

@@ -1,0 +1,67 @@
+//! The plugin kinds of the pegboard reference application, a small
+//! document-ingest service: documents are classified by every running
+//! [`Classifier`], kept in a [`Store`], and summarised by [`Stats`].
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A stored document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Its id, unique within a store.
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// The tags the classifiers gave it, sorted and de-duplicated.
+    pub tags: Vec<String>,
+}
+
+/// A store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store is full.
+    #[error("the store is full ({capacity} documents)")]
+    Full {
+        /// Its capacity.
+        capacity: usize,
+    },
+    /// The backing storage failed.
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Stored data could not be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Where documents live (kind `store`).
+#[pegboard::kind]
+pub trait Store {
+    /// Stores a document, replacing one with the same id.
+    fn put(&self, document: Document) -> Result<(), StoreError>;
+    /// The document with this id.
+    fn get(&self, id: &str) -> Result<Option<Document>, StoreError>;
+    /// Every document, in id order.
+    fn all(&self) -> Result<Vec<Document>, StoreError>;
+}
+
+/// A classifier could not classify a text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ClassifyError(pub String);
+
+/// Gives a text tags (kind `classifier`). The host asks every running
+/// classifier and keeps what each one answered.
+#[pegboard::kind]
+pub trait Classifier {
+    /// The tags for `text` (possibly none).
+    fn classify(&self, text: &str) -> Result<Vec<String>, ClassifyError>;
+}
+
+/// Summaries over the stored documents (kind `stats`).
+#[pegboard::kind]
+pub trait Stats {
+    /// How many documents carry each tag.
+    fn tag_counts(&self) -> Result<BTreeMap<String, usize>, StoreError>;
+}

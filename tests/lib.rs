@@ -1,0 +1,1 @@
+//! Shared helpers of pegboard's integration tests.
