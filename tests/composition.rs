@@ -435,12 +435,17 @@ fn the_healthy_half_is_usable_and_every_failure_is_reported() {
 #[test]
 fn start_order_respects_dependencies_and_breaks_ties_by_id() {
     let registry = registry();
+    // The plan is made before anything is built: plugins whose constructors
+    // will fail are still in it (and after-panic waits for panics).
     let order: Vec<&str> = registry.start_order().collect();
     assert_eq!(
         order,
         [
             "counter.english",
+            "counter.fails",
             "counter.once",
+            "counter.panics",
+            "counter.after-panic",
             "greeter.english",
             "greeter.polite"
         ]
@@ -448,10 +453,17 @@ fn start_order_respects_dependencies_and_breaks_ties_by_id() {
     assert_eq!(
         registry.levels(),
         vec![
-            vec!["counter.english", "counter.once", "greeter.english"],
-            vec!["greeter.polite"]
+            vec![
+                "counter.english",
+                "counter.fails",
+                "counter.once",
+                "counter.panics",
+                "greeter.english"
+            ],
+            vec!["counter.after-panic", "greeter.polite"]
         ]
     );
+    assert_eq!(registry.plugin("greeter.polite").unwrap().level, Some(1));
 }
 
 #[test]
@@ -564,4 +576,43 @@ fn the_composition_check_helper_lists_every_problem() {
         .into_iter()
         .filter(|d| ["english", "polite", "once"].contains(&d.name()));
     pegboard::testing::check_composition(Registry::builder().descriptors(sound)).unwrap();
+}
+
+#[test]
+fn order_does_not_depend_on_link_order() {
+    let mut descriptors = pegboard::discover::compiled_in();
+    let forward = pegboard::Catalog::new(descriptors.iter().copied()).unwrap();
+    descriptors.reverse();
+    let backward = pegboard::Catalog::new(descriptors.iter().copied()).unwrap();
+    assert_eq!(forward.ids(), backward.ids());
+    let mut sorted = forward.ids().to_vec();
+    sorted.sort_by(|a, b| a.split_once('.').cmp(&b.split_once('.')));
+    assert_eq!(forward.ids(), sorted.as_slice());
+
+    let a = Registry::builder()
+        .descriptors(descriptors.iter().copied())
+        .build()
+        .unwrap();
+    descriptors.reverse();
+    let b = Registry::builder()
+        .descriptors(descriptors)
+        .build()
+        .unwrap();
+    assert_eq!(
+        a.start_order().collect::<Vec<_>>(),
+        b.start_order().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_process_wide_registry_is_installed_once() {
+    assert!(Registry::global().is_none());
+    let installed = registry().install().unwrap();
+    assert!(std::ptr::eq(installed, Registry::global().unwrap()));
+    assert_eq!(installed.get::<dyn Count>("english").unwrap().count(), 26);
+    let again = registry().install().err().unwrap();
+    assert!(matches!(
+        again,
+        pegboard::CompositionError::AlreadyInstalled
+    ));
 }

@@ -84,9 +84,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `e` without the invisible groups `macro_rules!` wraps around `$x:literal`
+/// and `$x:expr` fragments, so plugins can be declared from declarative macros.
+fn ungroup(mut e: &Expr) -> &Expr {
+    while let Expr::Group(g) = e {
+        e = &g.expr;
+    }
+    e
+}
+
 /// The value as a string literal.
 pub fn lit_str(arg: &Arg) -> syn::Result<LitStr> {
-    match &arg.value {
+    match ungroup(&arg.value) {
         Expr::Lit(syn::ExprLit {
             lit: Lit::Str(s), ..
         }) => Ok(s.clone()),
@@ -111,13 +120,13 @@ pub fn lit_str_array(arg: &Arg) -> syn::Result<Vec<LitStr>> {
             ),
         )
     };
-    let Expr::Array(array) = &arg.value else {
+    let Expr::Array(array) = ungroup(&arg.value) else {
         return Err(err(syn::spanned::Spanned::span(&arg.value)));
     };
     array
         .elems
         .iter()
-        .map(|e| match e {
+        .map(|e| match ungroup(e) {
             Expr::Lit(syn::ExprLit {
                 lit: Lit::Str(s), ..
             }) => Ok(s.clone()),
@@ -128,7 +137,7 @@ pub fn lit_str_array(arg: &Arg) -> syn::Result<Vec<LitStr>> {
 
 /// The value as a path (a type, a trait or a function).
 pub fn path(arg: &Arg) -> syn::Result<syn::Path> {
-    match &arg.value {
+    match ungroup(&arg.value) {
         Expr::Path(p) if p.qself.is_none() => Ok(p.path.clone()),
         other => Err(syn::Error::new_spanned(
             other,

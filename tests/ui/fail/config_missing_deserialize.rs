@@ -1,0 +1,28 @@
+#[pegboard::kind]
+pub trait Greeter {
+    fn greet(&self) -> String;
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema, Default)]
+pub struct EnglishConfig {
+    greeting: String,
+}
+
+#[pegboard::plugin(name = "english", version = "1.0.0", api = "0.1", kind = Greeter, config = EnglishConfig)]
+pub struct English {
+    greeting: String,
+}
+
+impl From<EnglishConfig> for English {
+    fn from(config: EnglishConfig) -> Self {
+        English { greeting: config.greeting }
+    }
+}
+
+impl Greeter for English {
+    fn greet(&self) -> String {
+        self.greeting.clone()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+#[pegboard::kind]
+pub trait Greeter {
+    fn greet(&self) -> String;
+}
+
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
+pub struct EnglishConfig {
+    greeting: String,
+}
+
+// Neither `From<EnglishConfig>` nor `new = ...`.
+#[derive(Default)]
+#[pegboard::plugin(name = "english", version = "1.0.0", api = "0.1", kind = Greeter, config = EnglishConfig)]
+pub struct English;
+
+impl Greeter for English {
+    fn greet(&self) -> String {
+        "hello".into()
+    }
+}
+
+fn main() {}

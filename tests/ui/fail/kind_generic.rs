@@ -1,0 +1,6 @@
+#[pegboard::kind]
+pub trait Greeter<T> {
+    fn greet(&self, who: T) -> String;
+}
+
+fn main() {}

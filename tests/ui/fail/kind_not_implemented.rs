@@ -1,0 +1,10 @@
+#[pegboard::kind]
+pub trait Greeter {
+    fn greet(&self) -> String;
+}
+
+#[derive(Default)]
+#[pegboard::plugin(name = "english", version = "1.0.0", api = "0.1", kind = Greeter)]
+pub struct English;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pegboard::kind]
+pub struct Greeter;
+
+fn main() {}
