@@ -86,7 +86,119 @@ pub use pegboard_api::{
     API_VERSION, ApiParseError, Incompatible, IncompatibleReason, check_compatible,
     parse_api_version,
 };
-pub use pegboard_macros::{kind, link_plugins, plugin};
+/// Declares a plugin kind: a trait whose implementors can be registered as
+/// plugins, looked up as `Arc<dyn Trait>`.
+///
+/// The kind's name is the trait's name in snake_case (`HttpRoutes` →
+/// `http_routes`) unless given with `#[pegboard::kind(name = "...")]`; it must
+/// match `[a-z0-9][a-z0-9_-]*`. The macro adds `Send + Sync` to the trait's
+/// supertraits (plugins are shared across threads) and implements [`Kind`]
+/// for `dyn Trait`. A kind cannot be generic.
+///
+/// ```
+/// #[pegboard::kind(name = "routes")]
+/// pub trait HttpRoutes {
+///     fn base_path(&self) -> &str;
+/// }
+///
+/// assert_eq!(<dyn HttpRoutes as pegboard::Kind>::NAME, "routes");
+/// ```
+pub use pegboard_macros::kind;
+
+/// Registers a struct as a plugin.
+///
+/// | key | required | meaning |
+/// |---|---|---|
+/// | `name` | yes | `[a-z0-9][a-z0-9_-]*`, unique within the kind |
+/// | `version` | yes | the plugin's own semver version |
+/// | `api` | yes | the pegboard API it was written against, `"MAJOR.MINOR"` or full semver; one incompatible with [`API_VERSION`] is a compile error naming both |
+/// | `kind` | yes | the kind trait, declared with [`#[pegboard::kind]`](macro@kind) |
+/// | `description` | no | defaults to the first paragraph of the struct's doc comment |
+/// | `depends_on` | no | `["name", "kind.name", "name@^1.2", "cache?"]`: `@` a semver requirement on the dependency's version, a trailing `?` makes it optional |
+/// | `config` | no | a type implementing `Serialize + Deserialize + JsonSchema + Default`; its section is `[plugins.<kind>.<name>]` |
+/// | `capabilities` | no | `["..."]`, listed in reports |
+/// | `new` | no | a constructor `fn(Config, &Context) -> Result<Self, E>`, or `fn(&Context) -> Result<Self, E>` without `config` |
+///
+/// Without `new`, a plugin with `config = T` is built with `From<T>` or
+/// `TryFrom<T>` (whose error fails just this plugin), and one without config
+/// with `Default`. Nothing is built until the registry first needs it, and
+/// then exactly once.
+///
+/// ```standalone_crate
+/// use pegboard::Context;
+/// use std::sync::Arc;
+///
+/// #[pegboard::kind]
+/// pub trait Clock {
+///     fn now(&self) -> u64;
+/// }
+///
+/// /// A clock that never moves.
+/// #[derive(Default)]
+/// #[pegboard::plugin(name = "fixed", version = "1.0.0", api = "0.1", kind = Clock)]
+/// pub struct Fixed;
+///
+/// impl Clock for Fixed {
+///     fn now(&self) -> u64 {
+///         42
+///     }
+/// }
+///
+/// /// A clock one ahead of the fixed one.
+/// #[pegboard::plugin(
+///     name = "ahead",
+///     version = "1.0.0",
+///     api = "0.1",
+///     kind = Clock,
+///     depends_on = ["clock.fixed@^1"],
+///     new = Ahead::new,
+/// )]
+/// pub struct Ahead(Arc<dyn Clock>);
+///
+/// impl Ahead {
+///     fn new(ctx: &Context<'_>) -> Result<Self, pegboard::Error> {
+///         Ok(Ahead(ctx.dependency::<dyn Clock>("fixed")?))
+///     }
+/// }
+///
+/// impl Clock for Ahead {
+///     fn now(&self) -> u64 {
+///         self.0.now() + 1
+///     }
+/// }
+///
+/// let registry = pegboard::Registry::builder().build().unwrap();
+/// assert_eq!(registry.get::<dyn Clock>("ahead").unwrap().now(), 43);
+/// assert_eq!(registry.plugin("clock.fixed").unwrap().description, "A clock that never moves.");
+/// let order: Vec<&str> = registry.start_order().collect();
+/// assert_eq!(order, ["clock.fixed", "clock.ahead"]);
+/// ```
+pub use pegboard_macros::plugin;
+
+/// Links every plugin crate the calling crate depends on; put it once at the
+/// root of a host binary (and of any test binary that should see the same
+/// plugins).
+///
+/// A crate that a binary depends on but never names is not linked at all, so
+/// its link-time registrations silently vanish, with `linkme` and `inventory`
+/// alike. `link_plugins!()` reads the crate's `Cargo.toml` and emits
+/// `extern crate dep as _;` for every entry of `[dependencies]`, under
+/// `#[cfg(feature = ...)]` (every feature that enables it, transitively) for
+/// the optional ones. Enabling a plugin crate's feature is then the only step
+/// needed to include it.
+///
+/// ```toml
+/// [features]
+/// default = ["store-memory"]
+/// store-memory = ["dep:store-memory"]
+///
+/// [dependencies]
+/// store-memory = { path = "../plugins/store-memory", optional = true }
+/// ```
+///
+/// Not covered: dependencies under `[target.'cfg(...)'.dependencies]`; name
+/// such a crate yourself with `use the_crate as _;`.
+pub use pegboard_macros::link_plugins;
 pub use registry::{Registry, RegistryBuilder};
 pub use state::{Failure, PluginState};
 
