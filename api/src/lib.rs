@@ -96,8 +96,10 @@ pub struct Incompatible {
 /// Which part of the compatibility rule failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncompatibleReason {
-    /// The major versions differ (or, for `0.x`, the minors).
+    /// The major versions differ.
     Major,
+    /// Both are `0.x` and their minors differ (for `0.x` the minor acts as the major).
+    ZeroMinor,
     /// The plugin needs a newer minor version than the platform has.
     NewerMinor,
     /// `0.0.x` versions and pre-releases match only themselves.
@@ -108,6 +110,9 @@ impl std::fmt::Display for IncompatibleReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             IncompatibleReason::Major => "the major versions differ",
+            IncompatibleReason::ZeroMinor => {
+                "for 0.x versions the minor acts as the major, and the minors differ"
+            }
             IncompatibleReason::NewerMinor => "the required minor is newer",
             IncompatibleReason::Exact => "this version matches only itself",
         })
@@ -146,8 +151,11 @@ pub fn check_compatible(required: &Version, provided: &Version) -> Result<(), In
     if required.minor > 0 || provided.minor > 0 {
         return if required.minor == provided.minor {
             Ok(())
+        } else if required.minor == 0 || provided.minor == 0 {
+            // 0.0.x against 0.y: the 0.0.x side has no compatible siblings at all.
+            fail(IncompatibleReason::Exact)
         } else {
-            fail(IncompatibleReason::Major)
+            fail(IncompatibleReason::ZeroMinor)
         };
     }
     if same_triple {
@@ -184,12 +192,12 @@ mod tests {
             ("1.0.0", "2.0.0", Err(Major)),
             ("0.1.0", "0.1.0", Ok(())),
             ("0.1.0", "0.1.5", Ok(())),
-            ("0.1.5", "0.1.0", Ok(())),     // patch ignored for 0.x too
-            ("0.1.0", "0.2.0", Err(Major)), // 0.x: the minor is the major
-            ("0.2.0", "0.1.0", Err(Major)),
+            ("0.1.5", "0.1.0", Ok(())), // patch ignored for 0.x too
+            ("0.1.0", "0.2.0", Err(ZeroMinor)), // 0.x: the minor is the major
+            ("0.2.0", "0.1.0", Err(ZeroMinor)),
             ("0.0.3", "0.0.3", Ok(())),
             ("0.0.3", "0.0.4", Err(Exact)),
-            ("0.0.3", "0.1.0", Err(Major)),
+            ("0.0.3", "0.1.0", Err(Exact)),
             ("1.0.0-alpha.1", "1.0.0-alpha.1", Ok(())),
             ("1.0.0-alpha.1", "1.0.0-alpha.2", Err(Exact)),
             ("1.0.0-alpha.1", "1.0.0", Err(Exact)),

@@ -47,6 +47,8 @@ pub struct ConfigSpec {
     pub schema: fn() -> serde_json::Value,
     /// Its `Default` value, serialized.
     pub defaults: fn() -> Result<serde_json::Value, String>,
+    /// Deserializes a validated value into a boxed instance of the type.
+    pub deserialize: fn(serde_json::Value) -> Result<Box<dyn std::any::Any + Send>, BoxError>,
 }
 
 /// One entry of `depends_on`.

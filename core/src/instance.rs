@@ -14,8 +14,10 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Wraps a plugin of kind `K`.
-    pub fn new<K: Kind + ?Sized>(plugin: Arc<K>) -> Self {
+    /// Wraps a plugin of kind `K` (`K` is `dyn SomeKind`; it is not bound
+    /// by [`Kind`] here so that naming a trait that is not a kind is
+    /// reported once, where the plugin's descriptor names it).
+    pub fn new<K: ?Sized + Send + Sync + 'static>(plugin: Arc<K>) -> Self {
         Instance {
             inner: Box::new(plugin),
         }

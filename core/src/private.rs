@@ -47,16 +47,60 @@ impl<T> PluginConfig for T where
 {
 }
 
-/// A compile-time check that `T` is a valid config type.
-pub const fn assert_config<T: PluginConfig>() {}
-
 /// The config spec of `T`.
 pub const fn config_spec<T: PluginConfig>() -> ConfigSpec {
     ConfigSpec {
         type_name: std::any::type_name::<T>,
         schema: schema_of::<T>,
         defaults: defaults_of::<T>,
+        deserialize: deserialize_boxed::<T>,
     }
+}
+
+fn deserialize_boxed<T: PluginConfig>(
+    value: Value,
+) -> Result<Box<dyn std::any::Any + Send>, crate::BoxError> {
+    Ok(Box::new(serde_json::from_value::<T>(value)?))
+}
+
+/// Deserializes a plugin's validated config through its descriptor's spec.
+///
+/// Needs only `T: 'static`, so a config type missing a trait is reported once,
+/// where the descriptor names it.
+pub fn take_config<T: 'static>(
+    descriptor: &crate::PluginDescriptor,
+    value: Value,
+) -> Result<T, crate::BoxError> {
+    let spec = descriptor
+        .config()
+        .ok_or("the plugin declares no config type")?;
+    let boxed = (spec.deserialize)(value)?;
+    boxed
+        .downcast::<T>()
+        .map(|b| *b)
+        .map_err(|_| "the config spec produced another type".into())
+}
+
+/// What a `new = ...` constructor must return.
+#[diagnostic::on_unimplemented(
+    message = "`new` must return `Result<{P}, E>` with `E: Into<pegboard::BoxError>`, but it returns `{Self}`",
+    label = "returns `{Self}`",
+    note = "wrap the value: `Ok(plugin)`; any error type that implements `std::error::Error + Send + Sync` works"
+)]
+pub trait Constructed<P> {
+    /// The plugin, or the constructor's error boxed.
+    fn into_plugin(self) -> Result<P, crate::BoxError>;
+}
+
+impl<P, E: Into<crate::BoxError>> Constructed<P> for Result<P, E> {
+    fn into_plugin(self) -> Result<P, crate::BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Checks and unwraps what a `new = ...` constructor returned.
+pub fn constructed<P, R: Constructed<P>>(result: R) -> Result<P, crate::BoxError> {
+    result.into_plugin()
 }
 
 fn schema_of<T: PluginConfig>() -> Value {
@@ -65,11 +109,6 @@ fn schema_of<T: PluginConfig>() -> Value {
 
 fn defaults_of<T: PluginConfig>() -> Result<Value, String> {
     serde_json::to_value(T::default()).map_err(|e| e.to_string())
-}
-
-/// Deserializes a validated config value.
-pub fn config_from_value<T: PluginConfig>(value: Value) -> Result<T, crate::BoxError> {
-    serde_json::from_value(value).map_err(Into::into)
 }
 
 /// `TypeId` of a kind, as a function pointer for the descriptor.

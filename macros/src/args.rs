@@ -37,16 +37,25 @@ pub fn parse(args: TokenStream, known: &[&str], what: &str) -> syn::Result<Vec<A
             let hint = closest(&key, known)
                 .map(|k| format!("; did you mean `{k}`?"))
                 .unwrap_or_default();
-            return Err(syn::Error::new(
-                arg.key.span(),
-                format!(
-                    "unknown key `{key}` in {what}: expected one of {}{hint}",
+            let expected = match known {
+                [only] => format!("the only key is `{only}`"),
+                _ => format!(
+                    "expected one of {}",
                     known
                         .iter()
                         .map(|k| format!("`{k}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+            };
+            let hint = if known.len() == 1 {
+                String::new()
+            } else {
+                hint
+            };
+            return Err(syn::Error::new(
+                arg.key.span(),
+                format!("unknown key `{key}` in {what}: {expected}{hint}"),
             ));
         }
         if seen.contains(&key) {
@@ -214,11 +223,17 @@ pub fn doc_summary(attrs: &[syn::Attribute]) -> String {
     lines.join(" ")
 }
 
-/// An error at the attribute itself (for missing keys).
-pub fn missing(key: &str, example: &str, span: Span) -> syn::Error {
+/// An error at the attribute itself, naming every missing key.
+pub fn missing(keys: &[&(&str, String)], span: Span) -> syn::Error {
+    let names: Vec<String> = keys.iter().map(|(k, _)| format!("`{k}`")).collect();
+    let examples: Vec<String> = keys.iter().map(|(k, e)| format!("{k} = {e}")).collect();
     syn::Error::new(
         span,
-        format!("missing `{key}`: add `{key} = {example}` to #[pegboard::plugin(...)]"),
+        format!(
+            "missing {}: add `{}` to #[pegboard::plugin(...)]",
+            names.join(", "),
+            examples.join(", ")
+        ),
     )
 }
 

@@ -7,6 +7,8 @@ use crate::args::is_valid_name;
 
 /// One parsed entry.
 pub struct Dep {
+    /// As written.
+    pub text: String,
     pub kind: Option<String>,
     pub name: String,
     pub requirement: String,
@@ -29,7 +31,12 @@ pub fn parse(lit: &LitStr) -> syn::Result<Dep> {
         syn::Error::new(
             lit.span(),
             format!(
-                "invalid dependency `{text}`: {msg} (expected `name`, `kind.name`, `name@<semver requirement>`, with a trailing `?` for optional)"
+                "invalid dependency `{text}`: {msg}{}",
+                if msg.contains("requirement") {
+                    ""
+                } else {
+                    " (expected `name` or `kind.name`, optionally followed by `@<semver requirement>` and a trailing `?` for optional)"
+                }
             ),
         )
     };
@@ -64,6 +71,7 @@ pub fn parse(lit: &LitStr) -> syn::Result<Dep> {
         }
     }
     Ok(Dep {
+        text: text.clone(),
         kind: kind.map(str::to_owned),
         name: name.to_owned(),
         requirement,

@@ -36,14 +36,30 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         ));
     }
     let get = |key: &str| parsed.iter().find(|a| a.key == key);
-    let site = Span::call_site();
+    let short_api = {
+        let mut parts = pegboard_api::API_VERSION.split('.');
+        format!(
+            "\"{}.{}\"",
+            parts.next().unwrap_or("0"),
+            parts.next().unwrap_or("1")
+        )
+    };
+    let required = [
+        ("name", "\"my-plugin\"".to_owned()),
+        ("version", "\"0.1.0\"".to_owned()),
+        ("api", short_api),
+        ("kind", "MyKindTrait".to_owned()),
+    ];
+    let missing: Vec<&(&str, String)> = required.iter().filter(|(k, _)| get(k).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(args::missing(&missing, Span::call_site()));
+    }
+    let arg = |key: &str| get(key).ok_or_else(|| args::missing(&[], Span::call_site()));
 
-    let name_lit =
-        args::lit_str(get("name").ok_or_else(|| args::missing("name", "\"my-plugin\"", site))?)?;
+    let name_lit = args::lit_str(arg("name")?)?;
     let name = args::check_name(&name_lit, "plugin name")?;
 
-    let version_lit =
-        args::lit_str(get("version").ok_or_else(|| args::missing("version", "\"0.1.0\"", site))?)?;
+    let version_lit = args::lit_str(arg("version")?)?;
     if let Err(e) = semver::Version::parse(&version_lit.value()) {
         return Err(syn::Error::new(
             version_lit.span(),
@@ -54,12 +70,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         ));
     }
 
-    let api_lit = args::lit_str(get("api").ok_or_else(|| {
-        args::missing("api", &format!("\"{}\"", pegboard_api::API_VERSION), site)
-    })?)?;
+    let api_lit = args::lit_str(arg("api")?)?;
     check_api(&api_lit)?;
 
-    let kind_arg = get("kind").ok_or_else(|| args::missing("kind", "MyKindTrait", site))?;
+    let kind_arg = arg("kind")?;
     let kind = args::path(kind_arg)?;
 
     let description = match get("description") {
@@ -68,7 +82,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     };
 
     let deps = match get("depends_on") {
-        Some(arg) => parse_deps(arg, &name, &kind)?,
+        Some(arg) => parse_deps(arg, &name)?,
         None => Vec::new(),
     };
 
@@ -98,20 +112,35 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => quote!(::core::option::Option::None),
     };
 
+    // The config value is deserialized through the descriptor's own spec, so a
+    // config type that lacks a required trait is reported once, at `config = T`.
+    let take_config = config.as_ref().map(|ty| {
+        quote! {
+            let config: #ty = ::pegboard::__private::take_config::<#ty>(&__PEGBOARD_DESCRIPTOR, config)?;
+        }
+    });
     let construct = match (&config, &new) {
-        (Some(ty), Some(new)) => quote! {
-            let config: #ty = ::pegboard::__private::config_from_value(config)?;
-            let plugin: #ident = #new(config, ctx).map_err(::pegboard::__private::box_error)?;
-        },
-        (None, Some(new)) => quote! {
-            let _ = config;
-            let plugin: #ident = #new(ctx).map_err(::pegboard::__private::box_error)?;
-        },
+        (Some(ty), Some(new)) => {
+            let span = new.span();
+            quote_spanned! {span=>
+                #take_config
+                let new: fn(#ty, &::pegboard::Context<'_>) -> _ = #new;
+                let plugin: #ident = ::pegboard::__private::constructed(new(config, ctx))?;
+            }
+        }
+        (None, Some(new)) => {
+            let span = new.span();
+            quote_spanned! {span=>
+                let _ = config;
+                let new: fn(&::pegboard::Context<'_>) -> _ = #new;
+                let plugin: #ident = ::pegboard::__private::constructed(new(ctx))?;
+            }
+        }
         (Some(ty), None) => {
             let span = ty.span();
             quote_spanned! {span=>
                 let _ = ctx;
-                let config: #ty = ::pegboard::__private::config_from_value(config)?;
+                #take_config
                 let plugin: #ident = ::pegboard::__private::from_config::<#ident, #ty>(config)?;
             }
         }
@@ -203,29 +232,28 @@ fn check_api(lit: &LitStr) -> syn::Result<()> {
     })
 }
 
-fn parse_deps(arg: &Arg, own_name: &str, kind: &syn::Path) -> syn::Result<Vec<dependency::Dep>> {
-    let own_kind = kind
-        .segments
-        .last()
-        .map(|s| args::snake_case(&s.ident.to_string()));
+fn parse_deps(arg: &Arg, own_name: &str) -> syn::Result<Vec<dependency::Dep>> {
     let mut deps: Vec<dependency::Dep> = Vec::new();
     for lit in args::lit_str_array(arg)? {
         let dep = dependency::parse(&lit)?;
-        let is_self = dep.name == own_name
-            && dep
-                .kind
-                .as_ref()
-                .is_none_or(|k| Some(k) == own_kind.as_ref());
-        if is_self {
+        // Only a bare name is surely this plugin: the kind's name comes from
+        // `Kind::NAME`, which a macro cannot see. A `kind.name` naming this
+        // plugin is a cycle of one, which the registry reports at run time.
+        if dep.kind.is_none() && dep.name == own_name {
             return Err(syn::Error::new(
                 lit.span(),
                 format!("plugin `{own_name}` cannot depend on itself"),
             ));
         }
-        if deps.iter().any(|d| d.target() == dep.target()) {
+        if let Some(first) = deps.iter().find(|d| d.target() == dep.target()) {
             return Err(syn::Error::new(
                 lit.span(),
-                format!("dependency `{}` is listed more than once", dep.target()),
+                format!(
+                    "dependency `{}` is listed more than once (`{}` and `{}` name the same plugin)",
+                    dep.target(),
+                    first.text,
+                    dep.text
+                ),
             ));
         }
         deps.push(dep);

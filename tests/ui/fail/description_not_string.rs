@@ -4,7 +4,7 @@ pub trait Greeter {
 }
 
 #[derive(Default)]
-#[pegboard::plugin(name = "english", version = "1.0.0", api = "0.1", kind = Greeter, depends_on = ["greeter.english@^1"])]
+#[pegboard::plugin(name = "english", version = "1.0.0", api = "0.1", kind = Greeter, description = 42)]
 pub struct English;
 
 impl Greeter for English {
