@@ -387,6 +387,7 @@ fn the_healthy_half_is_usable_and_every_failure_is_reported() {
         (
             PluginState::Failed,
             Failure::Error {
+                stage: pegboard::Stage::Construct,
                 message: "database unreachable".into()
             }
         )
@@ -396,6 +397,7 @@ fn the_healthy_half_is_usable_and_every_failure_is_reported() {
         (
             PluginState::Failed,
             Failure::Panic {
+                stage: pegboard::Stage::Construct,
                 message: "constructor exploded".into()
             }
         )
@@ -404,7 +406,7 @@ fn the_healthy_half_is_usable_and_every_failure_is_reported() {
     assert_eq!(state, PluginState::Blocked);
     assert_eq!(
         f.to_string(),
-        "blocked: counter.after-panic -> counter.panics (counter.panics panic: constructor exploded)"
+        "blocked: counter.after-panic -> counter.panics (counter.panics construct panic: constructor exploded)"
     );
     assert_eq!(
         failure(&registry, "counter.sleepy"),
@@ -415,7 +417,7 @@ fn the_healthy_half_is_usable_and_every_failure_is_reported() {
     let err = registry.get::<dyn Count>("panics").err().unwrap();
     assert_eq!(
         err.to_string(),
-        "plugin `counter.panics` is failed: panic: constructor exploded"
+        "plugin `counter.panics` is failed: construct panic: constructor exploded"
     );
     let err = registry.get::<dyn Greeter>("englsh").err().unwrap();
     assert_eq!(

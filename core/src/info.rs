@@ -2,9 +2,14 @@
 
 use serde::Serialize;
 
+use std::time::SystemTime;
+
 use crate::catalog::Catalog;
+use crate::counters::CounterSnapshot;
+use crate::lifecycle::Health;
 use crate::resolve::{self, Resolved};
 use crate::state::{Failure, PluginState};
+use crate::status::{Status, Transition};
 
 /// Everything known about one plugin: its metadata (SPEC D5), where it is in
 /// its life and, if it is not usable, why.
@@ -48,6 +53,27 @@ pub struct PluginInfo {
     pub notes: Vec<String>,
     /// Whether its instance has been built.
     pub instantiated: bool,
+    /// The last health check's answer, once one has run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+    /// When the last health check ran.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::status::rfc3339_opt"
+    )]
+    pub health_checked_at: Option<SystemTime>,
+    /// The last error it had, kept after it recovers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// How often it was restarted.
+    pub restarts: u32,
+    /// When its state last changed.
+    #[serde(serialize_with = "crate::status::rfc3339")]
+    pub updated_at: SystemTime,
+    /// Its recent state changes, oldest first.
+    pub transitions: Vec<Transition>,
+    /// Its invocation counters.
+    pub counters: CounterSnapshot,
 }
 
 /// A source position.
@@ -81,15 +107,14 @@ pub struct DependencyInfo {
 }
 
 impl PluginInfo {
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         catalog: &Catalog,
         i: usize,
-        state: PluginState,
-        failure: Option<Failure>,
+        status: Status,
         level: Option<usize>,
         notes: Vec<String>,
         instantiated: bool,
+        counters: CounterSnapshot,
     ) -> Self {
         let d = catalog.descriptors()[i];
         PluginInfo {
@@ -120,11 +145,18 @@ impl PluginInfo {
                 .collect(),
             capabilities: d.capabilities(),
             has_config: d.config().is_some(),
-            state,
-            failure,
+            state: status.state,
+            failure: status.failure,
             level,
             notes,
             instantiated,
+            health: status.health,
+            health_checked_at: status.health_checked_at,
+            last_error: status.last_error,
+            restarts: status.restarts,
+            updated_at: status.updated_at,
+            transitions: status.transitions.into(),
+            counters,
         }
     }
 }

@@ -51,37 +51,50 @@
 //! [`config`] (validate) → [`order`] → [`registry`].
 #![warn(missing_docs)]
 
+mod call_result;
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod compat;
 pub mod config;
 mod context;
+mod counters;
 mod descriptor;
 pub mod discover;
+pub mod dispatch;
 mod error;
 mod info;
 mod instance;
 mod kind;
+mod lifecycle;
+pub mod metrics;
 pub mod order;
 pub mod registry;
 mod resolve;
+pub mod settings;
 mod state;
+mod status;
 mod suggest;
+pub mod supervisor;
+pub mod telemetry;
 pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use call_result::CallResult;
 pub use catalog::{Catalog, CatalogError, Duplicate};
 pub use compat::is_valid_name;
 pub use context::Context;
+pub use counters::{CallCounters, CounterSnapshot};
 pub use descriptor::{BoxError, ConfigSpec, Dependency, PluginDescriptor};
+pub use dispatch::{CallError, Dispatch, FanOut, Outcome};
 pub use error::{CompositionError, Error};
 pub use info::{DependencyInfo, PluginInfo, SourceLocation};
 pub use instance::Instance;
 pub use kind::Kind;
+pub use lifecycle::{BoxFuture, Health, HealthStatus, Lifecycle};
 pub use pegboard_api::{
     API_VERSION, ApiParseError, Incompatible, IncompatibleReason, check_compatible,
     parse_api_version,
@@ -200,7 +213,9 @@ pub use pegboard_macros::plugin;
 /// such a crate yourself with `use the_crate as _;`.
 pub use pegboard_macros::link_plugins;
 pub use registry::{Registry, RegistryBuilder};
-pub use state::{Failure, PluginState};
+pub use state::{Failure, PluginState, Stage};
+pub use status::Transition;
+pub use supervisor::{StartReport, Supervisor};
 
 /// The README's examples, compiled and run as doc tests (they use the CLI).
 #[doc = include_str!("../../README.md")]

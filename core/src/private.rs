@@ -7,6 +7,7 @@ use std::any::TypeId;
 
 pub use crate::descriptor::{ConfigSpec, DescriptorParts, Factory};
 pub use crate::discover::PluginRegistration;
+pub use crate::lifecycle::lifecycle_of;
 #[cfg(feature = "inventory")]
 pub use inventory;
 #[cfg(feature = "linkme")]

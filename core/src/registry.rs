@@ -3,16 +3,23 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use arc_swap::ArcSwapOption;
+
 use crate::catalog::Catalog;
 use crate::config::Document;
 use crate::context::Context;
+use crate::counters::{CallCounters, CounterSnapshot};
 use crate::descriptor::PluginDescriptor;
 use crate::error::{CompositionError, Error};
 use crate::info::PluginInfo;
 use crate::instance::Instance;
 use crate::kind::Kind;
-use crate::order::{self, DepGraph, Status};
-use crate::state::{Failure, PluginState};
+use crate::lifecycle::Health;
+use crate::metrics::Metrics;
+use crate::order::{self, DepGraph, Status as Planned};
+use crate::settings::Settings;
+use crate::state::{Failure, PluginState, Stage};
+use crate::status::Status;
 
 /// A validated, ordered composition of plugins.
 ///
@@ -48,20 +55,22 @@ pub struct Registry {
     order: Vec<usize>,
     levels: Vec<Vec<usize>>,
     slots: Vec<Slot>,
+    settings: Settings,
+    metrics: Metrics,
 }
 
 struct Slot {
     config: Option<serde_json::Value>,
     level: Option<usize>,
     notes: Vec<String>,
-    status: Mutex<SlotStatus>,
-    instance: OnceLock<Result<Instance, Failure>>,
-}
-
-#[derive(Clone)]
-struct SlotStatus {
-    state: PluginState,
-    failure: Option<Failure>,
+    status: Mutex<Status>,
+    /// The current instance: read without locking on every call; replaced
+    /// by a restart, cleared when the plugin fails or stops.
+    instance: ArcSwapOption<Instance>,
+    /// Held while building, so an instance is built exactly once even when
+    /// many threads ask for it at the same moment.
+    build: Mutex<()>,
+    counters: CallCounters,
 }
 
 /// Builds a [`Registry`]: which descriptors, which configuration.
@@ -108,6 +117,11 @@ impl Registry {
                 ),
             });
         };
+        if let Some(instance) = &*self.slots[index].instance.load() {
+            if let Some(plugin) = instance.get::<K>() {
+                return Ok(plugin);
+            }
+        }
         let instance = self.instance(index)?;
         instance.get::<K>().ok_or_else(|| Error::KindMismatch {
             id: self.catalog.ids()[index].clone(),
@@ -183,8 +197,8 @@ impl Registry {
     pub fn failures(&self) -> Vec<(String, Failure)> {
         (0..self.slots.len())
             .filter_map(|i| {
-                let status = self.status(i).clone();
-                match status.failure {
+                let failure = self.status(i).failure.clone();
+                match failure {
                     Some(Failure::Disabled) | None => None,
                     Some(f) => Some((self.catalog.ids()[i].clone(), f)),
                 }
@@ -192,7 +206,101 @@ impl Registry {
             .collect()
     }
 
-    fn status(&self, i: usize) -> MutexGuard<'_, SlotStatus> {
+    /// The state of a plugin by id.
+    pub fn state(&self, id: &str) -> Option<PluginState> {
+        Some(self.status(self.catalog.find_id(id)?).state)
+    }
+
+    /// Invocation counters of a plugin by id (SPEC X5).
+    pub fn counters(&self, id: &str) -> Option<CounterSnapshot> {
+        Some(self.slots[self.catalog.find_id(id)?].counters.snapshot())
+    }
+
+    /// The supervision and dispatch settings of this composition.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The Prometheus metrics of this composition (SPEC T1).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub(crate) fn level_indices(&self) -> &[Vec<usize>] {
+        &self.levels
+    }
+
+    pub(crate) fn order_indices(&self) -> &[usize] {
+        &self.order
+    }
+
+    pub(crate) fn slot_counters(&self, i: usize) -> &CallCounters {
+        &self.slots[i].counters
+    }
+
+    pub(crate) fn slot_state(&self, i: usize) -> PluginState {
+        self.status(i).state
+    }
+
+    pub(crate) fn slot_failure(&self, i: usize) -> Option<Failure> {
+        self.status(i).failure.clone()
+    }
+
+    /// The current instance, if built (no building, no locking).
+    pub(crate) fn loaded(&self, i: usize) -> Option<Arc<Instance>> {
+        self.slots[i].instance.load_full()
+    }
+
+    /// Moves plugin `i` to `state` (clearing or setting its failure),
+    /// recording the transition, the metric and a `plugin.lifecycle.*` event.
+    pub(crate) fn set_state(&self, i: usize, state: PluginState, failure: Option<Failure>) {
+        let changed = {
+            let mut status = self.status(i);
+            status.set(state, failure.clone())
+        };
+        if changed {
+            self.metrics.state(i, state);
+            crate::telemetry::lifecycle(&self.catalog.ids()[i], state, failure.as_ref());
+        }
+    }
+
+    pub(crate) fn record_health(&self, i: usize, health: Health) {
+        let mut status = self.status(i);
+        status.health = Some(health);
+        status.health_checked_at = Some(std::time::SystemTime::now());
+    }
+
+    pub(crate) fn count_restart(&self, i: usize) -> u32 {
+        self.metrics.restart(i);
+        let mut status = self.status(i);
+        status.restarts += 1;
+        status.restarts
+    }
+
+    /// Drops the current instance (after a failure or a stop), so the next
+    /// build is a fresh one.
+    pub(crate) fn discard(&self, i: usize) {
+        let _build = self.slots[i]
+            .build
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.slots[i].instance.store(None);
+    }
+
+    /// Builds a fresh instance of `i` from its descriptor and validated
+    /// config, replacing any current one. Does not change states.
+    pub(crate) fn rebuild(&self, i: usize) -> Result<Arc<Instance>, Failure> {
+        let _build = self.slots[i]
+            .build
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.slots[i].instance.store(None);
+        let instance = Arc::new(self.construct(i)?);
+        self.slots[i].instance.store(Some(instance.clone()));
+        Ok(instance)
+    }
+
+    fn status(&self, i: usize) -> MutexGuard<'_, Status> {
         // A poisoned lock only means a panic happened while it was held;
         // the status it guards is always written whole, so it is still valid.
         self.slots[i]
@@ -207,35 +315,59 @@ impl Registry {
         PluginInfo::new(
             &self.catalog,
             i,
-            status.state,
-            status.failure,
+            status,
             slot.level,
             slot.notes.clone(),
-            matches!(slot.instance.get(), Some(Ok(_))),
+            slot.instance.load().is_some(),
+            slot.counters.snapshot(),
         )
     }
 
-    fn instance(&self, i: usize) -> Result<&Instance, Error> {
+    /// The instance of `i`, built on first access (exactly once).
+    pub(crate) fn instance(&self, i: usize) -> Result<Arc<Instance>, Error> {
         let slot = &self.slots[i];
-        if let Some(Ok(instance)) = slot.instance.get() {
+        if let Some(instance) = slot.instance.load_full() {
             return Ok(instance);
         }
+        let unavailable = |status: &Status, failure: &Failure| Error::Unavailable {
+            id: self.catalog.ids()[i].clone(),
+            state: status.state,
+            failure: failure.clone(),
+        };
         {
             let status = self.status(i);
             if let Some(failure) = &status.failure {
-                return Err(Error::Unavailable {
-                    id: self.catalog.ids()[i].clone(),
-                    state: status.state,
-                    failure: failure.clone(),
-                });
+                return Err(unavailable(&status, failure));
             }
         }
-        let built = slot.instance.get_or_init(|| self.construct(i));
-        built.as_ref().map_err(|failure| Error::Unavailable {
-            id: self.catalog.ids()[i].clone(),
-            state: failure.state(),
-            failure: failure.clone(),
-        })
+        let _build = slot.build.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(instance) = slot.instance.load_full() {
+            return Ok(instance);
+        }
+        {
+            // Another thread may have failed it while this one waited.
+            let status = self.status(i);
+            if let Some(failure) = &status.failure {
+                return Err(unavailable(&status, failure));
+            }
+        }
+        match self.construct(i) {
+            Ok(instance) => {
+                let status = self.status(i);
+                if let Some(failure) = &status.failure {
+                    // It failed (e.g. timed out) while its constructor ran.
+                    return Err(unavailable(&status, failure));
+                }
+                let instance = Arc::new(instance);
+                slot.instance.store(Some(instance.clone()));
+                Ok(instance)
+            }
+            Err(failure) => {
+                self.fail(i, failure.clone());
+                let status = self.status(i);
+                Err(unavailable(&status, &failure))
+            }
+        }
     }
 
     fn construct(&self, i: usize) -> Result<Instance, Failure> {
@@ -251,44 +383,47 @@ impl Registry {
         let failure = match result {
             Ok(Ok(instance)) => return Ok(instance),
             Ok(Err(e)) => Failure::Error {
+                stage: Stage::Construct,
                 message: error_chain(&*e),
             },
             Err(payload) => Failure::Panic {
+                stage: Stage::Construct,
                 message: panic_message(&*payload),
             },
         };
-        self.fail(i, failure.clone());
         Err(failure)
     }
 
-    /// Marks `i` failed and its required dependents blocked.
-    fn fail(&self, i: usize, failure: Failure) {
+    /// Marks `i` failed (dropping its instance) and its required dependents
+    /// blocked. Returns the dependents that became blocked.
+    pub(crate) fn fail(&self, i: usize, failure: Failure) -> Vec<usize> {
         let cause = format!("{} {}", self.catalog.ids()[i], failure);
-        {
-            let mut status = self.status(i);
-            status.state = failure.state();
-            status.failure = Some(failure);
-        }
+        self.slots[i].instance.store(None);
+        self.set_state(i, failure.state(), Some(failure));
+        let mut blocked = Vec::new();
         for (dependent, chain) in order::blocked_by(&self.graph, i) {
-            let mut status = self.status(dependent);
-            if status.failure.is_none() {
-                status.state = PluginState::Blocked;
-                status.failure = Some(Failure::Blocked {
+            let already = self.status(dependent).failure.is_some();
+            if !already {
+                let failure = Failure::Blocked {
                     chain: chain
                         .iter()
                         .map(|&c| self.catalog.ids()[c].clone())
                         .collect(),
                     cause: cause.clone(),
-                });
+                };
+                self.slots[dependent].instance.store(None);
+                self.set_state(dependent, PluginState::Blocked, Some(failure));
+                blocked.push(dependent);
             }
         }
+        blocked
     }
 }
 
 static GLOBAL: OnceLock<Registry> = OnceLock::new();
 
 /// `e`, then each `source()`, joined by `: `.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -359,9 +494,13 @@ impl RegistryBuilder {
         let mut document = self.document;
         let env_errors = validator.apply_env(&mut document, &self.env);
         let validated = validator.validate(&document);
+        let settings = validated.settings.clone();
         let mut document_errors = env_errors;
         document_errors.extend(validated.document_errors);
         if !document_errors.is_empty() {
+            for e in &document_errors {
+                crate::telemetry::validation_error(e.plugin.as_deref(), &e.rule, &e.to_string());
+            }
             return Err(CompositionError::Config(document_errors));
         }
         let mut configs: Vec<Option<serde_json::Value>> = vec![None; n];
@@ -385,27 +524,27 @@ impl RegistryBuilder {
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
         let plan = order::resolve(&graph, &initial);
 
-        let slots = plan
+        let slots: Vec<Slot> = plan
             .status
             .iter()
             .zip(configs)
             .zip(notes)
             .map(|((status, config), notes)| {
                 let (state, failure, level) = match status {
-                    Status::Start { level } => (PluginState::Configured, None, Some(*level)),
-                    Status::Failed(f) => (f.state(), Some(f.clone()), None),
-                    Status::Cycle { path } => (
+                    Planned::Start { level } => (PluginState::Configured, None, Some(*level)),
+                    Planned::Failed(f) => (f.state(), Some(f.clone()), None),
+                    Planned::Cycle { path } => (
                         PluginState::Failed,
                         Some(Failure::Cycle {
                             path: path.iter().map(|&c| catalog.ids()[c].clone()).collect(),
                         }),
                         None,
                     ),
-                    Status::Blocked { chain } => {
+                    Planned::Blocked { chain } => {
                         let root = chain.last().copied().unwrap_or(0);
                         let cause = match &plan.status[root] {
-                            Status::Failed(f) => format!("{} {}", catalog.ids()[root], f),
-                            Status::Cycle { .. } => {
+                            Planned::Failed(f) => format!("{} {}", catalog.ids()[root], f),
+                            Planned::Cycle { .. } => {
                                 format!("{} is on a dependency cycle", catalog.ids()[root])
                             }
                             _ => format!("{} is not available", catalog.ids()[root]),
@@ -424,18 +563,45 @@ impl RegistryBuilder {
                     config,
                     level,
                     notes,
-                    status: Mutex::new(SlotStatus { state, failure }),
-                    instance: OnceLock::new(),
+                    status: Mutex::new(Status::new(state, failure)),
+                    instance: ArcSwapOption::empty(),
+                    build: Mutex::new(()),
+                    counters: CallCounters::new(),
                 }
             })
             .collect();
 
+        for (i, slot) in slots.iter().enumerate() {
+            let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
+            match &status.failure {
+                None | Some(Failure::Disabled) | Some(Failure::Blocked { .. }) => {}
+                Some(f) => crate::telemetry::validation_error(
+                    Some(&catalog.ids()[i]),
+                    f.kind(),
+                    &f.to_string(),
+                ),
+            }
+        }
+        let metrics = Metrics::new(
+            catalog
+                .ids()
+                .iter()
+                .zip(catalog.descriptors())
+                .map(|(id, d)| (id.as_str(), d.kind())),
+        );
+        for (i, slot) in slots.iter().enumerate() {
+            let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
+            metrics.state(i, status.state);
+            crate::telemetry::lifecycle(&catalog.ids()[i], status.state, status.failure.as_ref());
+        }
         Ok(Registry {
             catalog,
             graph,
             order: plan.order,
             levels: plan.levels,
             slots,
+            settings,
+            metrics,
         })
     }
 }

@@ -36,6 +36,25 @@ pub enum PluginState {
 }
 
 impl PluginState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [PluginState; 10] = [
+        PluginState::Registered,
+        PluginState::Configured,
+        PluginState::Starting,
+        PluginState::Running,
+        PluginState::Degraded,
+        PluginState::Stopping,
+        PluginState::Stopped,
+        PluginState::Failed,
+        PluginState::Disabled,
+        PluginState::Blocked,
+    ];
+
+    /// Whether the plugin is started and can be called (running or degraded).
+    pub fn is_up(self) -> bool {
+        matches!(self, PluginState::Running | PluginState::Degraded)
+    }
+
     /// The state's name as in APIs and logs (`"running"`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,6 +73,38 @@ impl PluginState {
 }
 
 impl fmt::Display for PluginState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in a plugin's life something went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Building the instance from its config.
+    Construct,
+    /// The `start` hook.
+    Start,
+    /// The `stop` hook.
+    Stop,
+    /// The `health` hook.
+    Health,
+}
+
+impl Stage {
+    /// The stage's name (`"start"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Construct => "construct",
+            Stage::Start => "start",
+            Stage::Stop => "stop",
+            Stage::Health => "health",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -104,14 +155,30 @@ pub enum Failure {
         /// The cycle, starting and ending with this plugin.
         path: Vec<String>,
     },
-    /// Its constructor returned an error.
+    /// Its constructor or a hook returned an error.
     Error {
+        /// Where.
+        stage: Stage,
         /// The error's message.
         message: String,
     },
-    /// Its constructor panicked.
+    /// Its constructor or a hook panicked.
     Panic {
+        /// Where.
+        stage: Stage,
         /// The panic message.
+        message: String,
+    },
+    /// Its constructor or a hook did not finish within its timeout.
+    Timeout {
+        /// Where.
+        stage: Stage,
+        /// What the limit was.
+        message: String,
+    },
+    /// Its health checks reported unhealthy too many times in a row.
+    Unhealthy {
+        /// The last check's message.
         message: String,
     },
     /// `enabled = false` in its section.
@@ -147,6 +214,8 @@ impl Failure {
             Failure::Cycle { .. } => "cycle",
             Failure::Error { .. } => "error",
             Failure::Panic { .. } => "panic",
+            Failure::Timeout { .. } => "timeout",
+            Failure::Unhealthy { .. } => "unhealthy",
             Failure::Disabled => "disabled",
             Failure::Blocked { .. } => "blocked",
         }
@@ -188,8 +257,10 @@ impl fmt::Display for Failure {
                 candidates.join(" or ")
             ),
             Failure::Cycle { path } => write!(f, "dependency cycle: {}", path.join(" -> ")),
-            Failure::Error { message } => write!(f, "error: {message}"),
-            Failure::Panic { message } => write!(f, "panic: {message}"),
+            Failure::Error { stage, message } => write!(f, "{stage} error: {message}"),
+            Failure::Panic { stage, message } => write!(f, "{stage} panic: {message}"),
+            Failure::Timeout { stage, message } => write!(f, "{stage} timeout: {message}"),
+            Failure::Unhealthy { message } => write!(f, "unhealthy: {message}"),
             Failure::Disabled => write!(f, "disabled by configuration"),
             Failure::Blocked { chain, cause } => {
                 write!(f, "blocked: {}", chain.join(" -> "))?;

@@ -5,6 +5,9 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, LitStr, Token};
 
+/// Keys that may stand alone, meaning `key = true`.
+const FLAGS: &[&str] = &["lifecycle"];
+
 /// One `key = value` pair.
 pub struct Arg {
     pub key: Ident,
@@ -15,6 +18,12 @@ impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
         if !input.peek(Token![=]) {
+            if FLAGS.contains(&key.to_string().as_str())
+                && (input.is_empty() || input.peek(Token![,]))
+            {
+                let value = syn::parse_quote_spanned!(key.span()=> true);
+                return Ok(Arg { key, value });
+            }
             return Err(syn::Error::new(
                 key.span(),
                 format!("expected `{key} = ...`"),
@@ -142,6 +151,22 @@ pub fn lit_str_array(arg: &Arg) -> syn::Result<Vec<LitStr>> {
             other => Err(err(syn::spanned::Spanned::span(other))),
         })
         .collect()
+}
+
+/// The value as a boolean (`key`, `key = true`, `key = false`).
+pub fn flag(arg: &Arg) -> syn::Result<bool> {
+    match ungroup(&arg.value) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!(
+                "`{}` is a flag: write `{}` or `{} = false`",
+                arg.key, arg.key, arg.key
+            ),
+        )),
+    }
 }
 
 /// The value as a path (a type, a trait or a function).

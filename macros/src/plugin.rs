@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "config",
     "capabilities",
     "new",
+    "lifecycle",
 ];
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -97,6 +98,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => Vec::new(),
     };
 
+    let lifecycle = get("lifecycle")
+        .map(args::flag)
+        .transpose()?
+        .unwrap_or(false);
     let config = get("config").map(args::path).transpose()?;
     let new = get("new").map(args::path).transpose()?;
 
@@ -163,7 +168,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     // `line!()` at the call site: the line of the `#[pegboard::plugin]` attribute.
     let line = quote!(::core::line!());
-    let coerce = quote_spanned!(kind_span=> ::pegboard::Instance::new::<#dyn_kind>(::std::sync::Arc::new(plugin)));
+    let coerce = quote_spanned!(kind_span=> ::pegboard::Instance::new::<#dyn_kind>(plugin.clone()));
+    let with_lifecycle = if lifecycle {
+        let span = get("lifecycle").map_or(Span::call_site(), |a| a.key.span());
+        quote_spanned!(span=> .with_lifecycle(::pegboard::__private::lifecycle_of::<#ident>(plugin)))
+    } else {
+        quote!()
+    };
     let api = api_lit.value();
     let version = version_lit.value();
 
@@ -176,7 +187,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 config: ::pegboard::__private::Value,
             ) -> ::core::result::Result<::pegboard::Instance, ::pegboard::BoxError> {
                 #construct
-                ::core::result::Result::Ok(#coerce)
+                let plugin = ::std::sync::Arc::new(plugin);
+                ::core::result::Result::Ok(#coerce #with_lifecycle)
             }
 
             static __PEGBOARD_DESCRIPTOR: ::pegboard::PluginDescriptor =

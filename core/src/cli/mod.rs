@@ -41,7 +41,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::catalog::Catalog;
-use crate::config::{self, ConfigError, Document};
+use crate::config::{self, ConfigError, ConfigValidator, Document};
 use crate::descriptor::PluginDescriptor;
 use crate::registry::{Registry, RegistryBuilder};
 
@@ -146,7 +146,10 @@ impl Cli {
 
     /// Declares a top-level config section the host reads itself (e.g.
     /// `[server]`), so `config schema` includes it and `config check`
-    /// accepts it. Other top-level sections are rejected.
+    /// checks it against `T`'s schema. `config check` rejects top-level
+    /// sections that are neither declared nor pegboard's own (`plugins`,
+    /// `supervision`, `dispatch`); see
+    /// [`ConfigValidator::with_host_sections`].
     pub fn section<T: schemars::JsonSchema>(mut self, name: &str) -> Self {
         self.sections
             .push((name.to_owned(), schemars::schema_for!(T).to_value()));
@@ -228,13 +231,8 @@ impl Cli {
             }
             Command::Config(ConfigCommand::Check { file }) => self.check(&file, out),
             Command::Config(ConfigCommand::Schema) => {
-                let (validator, _) = crate::compat::config_validator(&self.catalog()?);
-                let sections: Vec<(&str, serde_json::Value)> = self
-                    .sections
-                    .iter()
-                    .map(|(n, s)| (n.as_str(), s.clone()))
-                    .collect();
-                let schema = validator.document_schema(&sections);
+                let (validator, _) = self.validator(&self.catalog()?);
+                let schema = validator.document_schema(&[]);
                 let text = serde_json::to_string_pretty(&schema)
                     .map_err(|e| Failed::usage(e.to_string()))?;
                 write(writeln!(out, "{text}"))
@@ -252,6 +250,17 @@ impl Cli {
             None => Catalog::compiled_in(),
         };
         catalog.map_err(|e| Failed::invalid(format!("the plugin composition is refused: {e}")))
+    }
+
+    /// The config validator of `catalog`, with the host's sections declared
+    /// (so unknown top-level sections are errors), and per plugin a failure
+    /// if its config type cannot produce its defaults.
+    fn validator(&self, catalog: &Catalog) -> (ConfigValidator, Vec<Option<crate::Failure>>) {
+        let (validator, failures) = crate::compat::config_validator(catalog);
+        (
+            validator.with_host_sections(self.sections.clone()),
+            failures,
+        )
     }
 
     fn env_vars(&self) -> Vec<(String, String)> {
@@ -288,13 +297,12 @@ impl Cli {
     fn check(&self, path: &Path, out: &mut dyn Write) -> Result<(), Failed> {
         let mut document = self.load(path)?;
         let catalog = self.catalog()?;
-        let (validator, schema_failures) = crate::compat::config_validator(&catalog);
+        let (validator, schema_failures) = self.validator(&catalog);
         let mut errors: Vec<String> = validator
             .apply_env(&mut document, self.env_vars())
             .iter()
             .map(ToString::to_string)
             .collect();
-        errors.extend(self.host_section_errors(&document));
         let validated = validator.validate(&document);
         errors.extend(validated.errors().map(ToString::to_string));
         for (i, failure) in schema_failures.iter().enumerate() {
@@ -324,44 +332,6 @@ impl Cli {
             )))
         }
     }
-
-    fn host_section_errors(&self, document: &Document) -> Vec<String> {
-        let known: Vec<&str> = std::iter::once("plugins")
-            .chain(self.sections.iter().map(|(n, _)| n.as_str()))
-            .collect();
-        let mut errors = Vec::new();
-        for key in document.as_table().keys() {
-            if !known.contains(&key.as_str()) {
-                let hint = crate::suggest::closest(key, known.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                errors.push(format!(
-                    "/{key}: unknown section `{key}`{hint} (rule: unknown_section)"
-                ));
-            }
-        }
-        for (name, schema) in &self.sections {
-            let Some(value) = document.section(name) else {
-                continue;
-            };
-            let instance = match serde_json::to_value(value) {
-                Ok(v) => v,
-                Err(e) => {
-                    errors.push(format!("/{name}: {e}"));
-                    continue;
-                }
-            };
-            match jsonschema::validator_for(schema) {
-                Ok(validator) => errors.extend(
-                    validator
-                        .iter_errors(&instance)
-                        .map(|e| format!("/{name}{}: {e}", e.instance_path())),
-                ),
-                Err(e) => errors.push(format!("/{name}: the host's schema does not compile: {e}")),
-            }
-        }
-        errors
-    }
 }
 
 struct Failed {
@@ -387,5 +357,99 @@ impl Failed {
 impl From<ConfigError> for Failed {
     fn from(e: ConfigError) -> Self {
         Failed::invalid(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Server {
+        port: u16,
+    }
+
+    fn cli(env: &[(&str, &str)]) -> Cli {
+        Cli::new("host")
+            .descriptors(Vec::new())
+            .env(env.iter().copied())
+            .section::<Server>("server")
+    }
+
+    fn run(cli: &Cli, args: &[&str]) -> (u8, String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = cli.run(
+            std::iter::once("host").chain(args.iter().copied()),
+            &mut out,
+            &mut err,
+        );
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pegboard-cli-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn config_check_accepts_host_and_settings_sections() {
+        let path = file(
+            "good.toml",
+            "[server]\nport = 80\n\n[supervision]\nstart_timeout_ms = 5\n[supervision.restart]\npolicy = \"never\"\n",
+        );
+        let (code, out, err) = run(&cli(&[]), &["config", "check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("valid (0 plugins, 0 disabled)"), "{out}");
+    }
+
+    #[test]
+    fn config_check_reports_host_sections_and_settings_one_per_line() {
+        let path = file(
+            "bad.toml",
+            "[server]\nport = \"http\"\n\n[sevrer]\n\n[supervision]\nstart_timeout_ms = 0\n",
+        );
+        let cli = cli(&[("PEGBOARD_TIMEOUT_NOPE_MS", "1")]);
+        let (code, _, err) = run(&cli, &["config", "check", path.to_str().unwrap()]);
+        assert_eq!(code, INVALID);
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(lines[0].ends_with("4 error(s):"), "{err}");
+        for needle in [
+            "  - environment variable `PEGBOARD_TIMEOUT_NOPE_MS` names no known plugin kind",
+            "  - /sevrer: unknown section `sevrer` (did you mean `server`?) (rule: unknown_section)",
+            "  - /server/port: \"http\" is not of type \"integer\" (rule: type)",
+            "  - /supervision/start_timeout_ms: 0 is less than the minimum of 1 (rule: minimum)",
+        ] {
+            assert!(
+                lines.iter().any(|l| l.starts_with(needle)),
+                "{needle} missing from:\n{err}"
+            );
+        }
+        assert_eq!(lines.len(), 5, "{err}");
+    }
+
+    #[test]
+    fn config_schema_and_default_include_the_settings() {
+        let (code, out, err) = run(&cli(&[]), &["config", "schema"]);
+        assert_eq!(code, 0, "{err}");
+        let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for section in ["plugins", "supervision", "dispatch", "server"] {
+            assert!(schema["properties"][section].is_object(), "{section}");
+        }
+        let (code, out, _) = run(&cli(&[]), &["config", "default"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("[supervision]\n"), "{out}");
+        assert!(out.contains("[supervision.restart]\n"), "{out}");
+        let path = file("default.toml", &out);
+        let (code, _, err) = run(&cli(&[]), &["config", "check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
     }
 }

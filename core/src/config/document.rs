@@ -1,6 +1,6 @@
 //! The parsed configuration document and environment overrides.
 
-use super::{ConfigError, ENV_PREFIX, EnvPair, pointer};
+use super::{ConfigError, ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX, pointer};
 
 /// A parsed config document: the whole TOML file as a table.
 ///
@@ -57,15 +57,17 @@ impl Document {
         }
     }
 
-    /// Applies environment overrides; see the [module docs](super) for the
-    /// naming rule. Returns one error (rule `env`) per variable that cannot be
-    /// applied; the others are applied regardless.
+    /// Applies the `PEGBOARD__<SEG>__...` environment overrides; see the
+    /// [module docs](super) for the naming rule. Returns one error (rule
+    /// `env`) per variable that cannot be applied; the others are applied
+    /// regardless.
     ///
     /// Path segments are matched against the keys already in the document
     /// only. [`ConfigValidator::apply_env`](super::ConfigValidator::apply_env)
     /// also knows the plugin kinds, names and fields that are not in the file
-    /// yet (e.g. `LANGUAGE_DETECT` → `language-detect`), and should be
-    /// preferred when a validator is at hand.
+    /// yet (e.g. `LANGUAGE_DETECT` → `language-detect`), and also applies the
+    /// `PEGBOARD_TIMEOUT_<KIND>_MS` variables (which need the known kinds and
+    /// are ignored here); it should be preferred when a validator is at hand.
     ///
     /// ```
     /// use pegboard::config::Document;
@@ -119,6 +121,10 @@ impl Document {
         &self.table
     }
 
+    pub(crate) fn table_mut(&mut self) -> &mut toml::Table {
+        &mut self.table
+    }
+
     /// A top-level section other than `plugins`, for the host's own settings
     /// (e.g. `[server]`). `None` for `plugins`, whose sections belong to the
     /// plugins and are checked by the [`ConfigValidator`](super::ConfigValidator).
@@ -138,8 +144,10 @@ impl Document {
 }
 
 /// The process environment's override variables (those starting with
-/// [`ENV_PREFIX`](super::ENV_PREFIX)), converted lossily where they are not
-/// valid Unicode instead of panicking like `std::env::vars`.
+/// [`ENV_PREFIX`](super::ENV_PREFIX) or
+/// [`TIMEOUT_ENV_PREFIX`](super::TIMEOUT_ENV_PREFIX)), converted lossily
+/// where they are not valid Unicode instead of panicking like
+/// `std::env::vars`.
 ///
 /// ```
 /// let mut doc = pegboard::config::Document::empty();
@@ -154,7 +162,7 @@ pub fn env_vars() -> Vec<(String, String)> {
                 v.to_string_lossy().into_owned(),
             )
         })
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX) || k.starts_with(TIMEOUT_ENV_PREFIX))
         .collect()
 }
 
@@ -246,7 +254,7 @@ fn apply_one(
 
 /// The candidate a variable segment designates: case-insensitive, `_` also
 /// matching `-`; an exact (case-insensitive) match wins.
-fn match_segment(segment: &str, candidates: &[String]) -> Option<String> {
+pub(crate) fn match_segment(segment: &str, candidates: &[String]) -> Option<String> {
     let lower = segment.to_lowercase();
     if let Some(c) = candidates.iter().find(|c| c.to_lowercase() == lower) {
         return Some(c.clone());

@@ -3,14 +3,33 @@
 //! Each plugin `<kind>.<name>` owns the section `[plugins.<kind>.<name>]`.
 //! Its fields are checked against the JSON schema of the plugin's config type;
 //! fields left out take the plugin's defaults. Every section may also hold the
-//! [reserved keys](RESERVED_KEYS) (today only `enabled`, a boolean).
+//! [reserved keys](RESERVED_KEYS): `enabled` (a boolean) and `supervision`
+//! (this plugin's overrides of `[supervision]`).
+//!
+//! pegboard also owns two top-level sections, the runtime
+//! [settings](crate::settings): `[supervision]` (hook timeouts, health
+//! checks, restarts; see [`Supervision`](crate::settings::Supervision)) and
+//! `[dispatch.<kind>]` (per-kind call timeout and payload guards; see
+//! [`KindDispatch`](crate::settings::KindDispatch)). Any other top-level
+//! section belongs to the host; a host that declares its sections
+//! ([`ConfigValidator::with_host_sections`]) gets them checked too, and
+//! unknown ones reported.
 //!
 //! ```toml
 //! [server]            # the host's own settings, see Document::section
 //! port = 8080
 //!
+//! [supervision]       # every plugin
+//! start_timeout_ms = 10000
+//! restart = { policy = "on-failure", max_restarts = 3 }
+//!
+//! [dispatch.store]    # calls to the plugins of kind `store`
+//! timeout_ms = 250
+//! max_input_bytes = 65536
+//!
 //! [plugins.store.memory]
 //! capacity = 500
+//! supervision = { start_timeout_ms = 2000, restart = { policy = "never" } }
 //!
 //! [plugins.classifier.language-detect]
 //! enabled = false
@@ -18,8 +37,13 @@
 //!
 //! The flow is: [`Document::from_toml_str`] → [`ConfigValidator::apply_env`]
 //! → [`ConfigValidator::validate`], which returns a [`Validated`]: the
-//! document-level errors plus, per plugin, either its effective config or
-//! *every* error found in its section (validation never stops at the first).
+//! document-level errors, per plugin either its effective config or *every*
+//! error found in its section (validation never stops at the first), and the
+//! resolved [`Settings`](crate::settings::Settings).
+//!
+//! Errors in `[supervision]` and `[dispatch]` (an unknown kind there
+//! included) are document errors: a host refuses to start with them. Errors
+//! in a plugin's `supervision` fail only that plugin.
 //!
 //! ```
 //! use pegboard::config::{ConfigValidator, Document, PluginSchema};
@@ -58,6 +82,13 @@
 //!
 //! # Environment overrides
 //!
+//! Two kinds of variables override the file: `PEGBOARD__<SEG>__<SEG>...` for
+//! any value, and `PEGBOARD_TIMEOUT_<KIND>_MS` for a kind's dispatch timeout.
+//! [`ConfigValidator::apply_env`] applies the first kind, then the second
+//! (which therefore wins when both set the same timeout).
+//!
+//! ## `PEGBOARD__<SEG>__<SEG>...`
+//!
 //! A variable named `PEGBOARD__<SEG>__<SEG>...` — the prefix `PEGBOARD`, then
 //! path segments each introduced by a double underscore — sets the value at
 //! that path of the document, replacing what the file says:
@@ -66,15 +97,23 @@
 //! PEGBOARD__PLUGINS__STORE__MEMORY__CAPACITY=500        plugins.store.memory.capacity = 500
 //! PEGBOARD__PLUGINS__CLASSIFIER__LANGUAGE_DETECT__ENABLED=false
 //!                                                       plugins.classifier.language-detect.enabled = false
+//! PEGBOARD__SUPERVISION__START_TIMEOUT_MS=5000          supervision.start_timeout_ms = 5000
+//! PEGBOARD__SUPERVISION__RESTART__POLICY=never          supervision.restart.policy = "never"
+//! PEGBOARD__PLUGINS__STORE__MEMORY__SUPERVISION__RESTART__MAX_RESTARTS=1
+//!                                                       plugins.store.memory.supervision.restart.max_restarts = 1
+//! PEGBOARD__DISPATCH__STORE__MAX_INPUT_BYTES=65536      dispatch.store.max_input_bytes = 65536
 //! PEGBOARD__SERVER__HOST=0.0.0.0                        server.host = "0.0.0.0"
 //! PEGBOARD__SERVER__NAME='"42"'                         server.name = "42" (a string, not a number)
 //! ```
 //!
 //! * Segments are matched case-insensitively against the keys already in the
 //!   document and (with [`ConfigValidator::apply_env`]) the known plugin kinds,
-//!   names and top-level config fields; `_` in the variable also matches `-`
-//!   in a key, so `LANGUAGE_DETECT` matches `language-detect`. When nothing
-//!   matches, the lower-cased segment is used as the key.
+//!   names and top-level config fields, the sections pegboard owns
+//!   (`plugins`, `supervision`, `dispatch`) and their fields, the known kinds
+//!   under `dispatch`, and the declared host sections; `_` in the variable
+//!   also matches `-` in a key, so `LANGUAGE_DETECT` matches
+//!   `language-detect`. When nothing matches, the lower-cased segment is used
+//!   as the key.
 //! * The value is parsed as a TOML value (`true`, `42`, `1.5`, `"text"`,
 //!   `[1, 2]`, `{ a = 1 }`); if it does not parse it is taken as a plain
 //!   string. Quote it to force a string (`'"42"'` in a shell).
@@ -89,17 +128,49 @@
 //! * An override for a plugin that does not exist creates an unknown section,
 //!   which [`ConfigValidator::validate`] reports like any other.
 //!
-//! [`env_vars`] reads the process environment without panicking on
-//! non-Unicode entries (unlike `std::env::vars`).
+//! ## `PEGBOARD_TIMEOUT_<KIND>_MS`
+//!
+//! A variable named `PEGBOARD_TIMEOUT_<KIND>_MS` (single underscores) whose
+//! value is an integer sets `dispatch.<kind>.timeout_ms`, the time allowed
+//! for one call to a plugin of that kind, in milliseconds (SPEC X2):
+//!
+//! ```text
+//! PEGBOARD_TIMEOUT_STORE_MS=250                         dispatch.store.timeout_ms = 250
+//! PEGBOARD_TIMEOUT_HTTP_ROUTES_MS=1000                  dispatch.http_routes.timeout_ms = 1000
+//! PEGBOARD_TIMEOUT_TEXT_FILTER_MS=1000                  dispatch.text-filter.timeout_ms = 1000
+//! ```
+//!
+//! * `<KIND>` is matched case-insensitively against the known plugin kinds,
+//!   `_` also matching `-` ([`timeout_variable`] gives the variable of a
+//!   kind). Only [`ConfigValidator::apply_env`] applies these variables
+//!   ([`Document::apply_env`] does not know the kinds and ignores them).
+//! * The value is an integer (surrounding spaces allowed); its range is
+//!   checked by [`ConfigValidator::validate`] like a value from the file
+//!   (at least 1).
+//! * A variable naming no known kind, not of the form
+//!   `PEGBOARD_TIMEOUT_<KIND>_MS`, or whose value is not an integer is not
+//!   applied and yields an error with rule `env` (for a near miss, the
+//!   suggestion is the intended variable). So does one that cannot be
+//!   applied because `dispatch` or `dispatch.<kind>` is not a table in the
+//!   document.
+//! * Variables are applied in the order of their names, after every
+//!   `PEGBOARD__` variable.
+//!
+//! [`env_vars`] reads the process environment (the variables of both kinds)
+//! without panicking on non-Unicode entries (unlike `std::env::vars`).
 
 mod document;
 mod schema;
+mod sections;
 mod validator;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_settings;
 
 pub use document::{Document, env_vars};
+pub use sections::timeout_variable;
 pub use validator::{ConfigValidator, PluginConfig, Validated};
 
 use std::fmt;
@@ -107,13 +178,28 @@ use std::fmt;
 /// Keys every plugin section may hold besides the plugin's own fields.
 ///
 /// They are stripped before the section is checked against the plugin's
-/// schema and never appear in the effective config.
+/// schema and never appear in the effective config; a config type declaring
+/// one of them as a field is refused (rule `schema`).
 ///
 /// * `enabled` (boolean, default `true`): `enabled = false` disables the plugin.
-pub const RESERVED_KEYS: &[&str] = &["enabled"];
+/// * `supervision` (table, default: the global `[supervision]`): this
+///   plugin's overrides of [`Supervision`](crate::settings::Supervision), any
+///   subset of its fields, laid over the global settings (`restart` merged
+///   field by field). Errors there fail only this plugin.
+///
+/// ```toml
+/// [plugins.store.memory]
+/// enabled = true
+/// supervision = { health_interval_ms = 0, restart = { max_restarts = 1 } }
+/// ```
+pub const RESERVED_KEYS: &[&str] = &["enabled", "supervision"];
 
 /// The prefix of environment override variables; see the [module docs](self).
 pub const ENV_PREFIX: &str = "PEGBOARD__";
+
+/// The prefix of the dispatch timeout variables `PEGBOARD_TIMEOUT_<KIND>_MS`;
+/// see the [module docs](self).
+pub const TIMEOUT_ENV_PREFIX: &str = "PEGBOARD_TIMEOUT_";
 
 /// One plugin as the validator sees it.
 #[derive(Debug, Clone, PartialEq)]

@@ -186,7 +186,7 @@ pub(crate) fn known_properties(root: &Value, node: &Value) -> Vec<String> {
 }
 
 /// Resolves a local reference (`#/...`) in `root`.
-fn resolve_local<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+pub(crate) fn resolve_local<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
     let fragment = reference.strip_prefix('#')?;
     root.pointer(&percent_decode(fragment))
 }
@@ -330,6 +330,10 @@ pub(crate) fn reserved_schema(key: &str) -> Value {
             "type": "boolean",
             "default": true,
             "description": "Set to false to disable the plugin."
+        }),
+        "supervision" => serde_json::json!({
+            "$ref": format!("#/$defs/{}", super::sections::SUPERVISION_DEF),
+            "description": "This plugin's overrides of [supervision] (any subset of its fields)."
         }),
         _ => Value::Bool(true),
     }

@@ -788,7 +788,15 @@ fn document_schema_hoists_defs_and_rewrites_refs() {
     names.sort();
     assert_eq!(
         names,
-        ["server.Tls", "store.memory.Inner", "store.memory.Mode"]
+        [
+            "pegboard.KindDispatch",
+            "pegboard.Restart",
+            "pegboard.RestartPolicy",
+            "pegboard.Supervision",
+            "server.Tls",
+            "store.memory.Inner",
+            "store.memory.Mode"
+        ]
     );
     let memory = &schema["properties"]["plugins"]["properties"]["store"]["properties"]["memory"];
     assert_eq!(

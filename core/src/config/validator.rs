@@ -9,9 +9,11 @@ use super::document::{json_to_toml, toml_to_json};
 use super::schema::{
     add_reserved, hoist, known_properties, parent_pointer, reserved_only, strictify,
 };
+use super::sections::{self, BUILTIN, HostSection, OWN_SECTIONS, SectionSchema, apply_timeout_env};
 use super::{
     ConfigError, Document, EnvPair, PluginSchema, RESERVED_KEYS, escape_pointer, pointer, suggest,
 };
+use crate::settings::{KindDispatch, Settings, Supervision};
 
 /// Checks config documents against a fixed set of plugins.
 ///
@@ -24,6 +26,9 @@ pub struct ConfigValidator {
     ids: HashMap<String, usize>,
     /// Known kinds, sorted.
     kinds: Vec<String>,
+    /// The host's own top-level sections, when declared with
+    /// [`with_host_sections`](Self::with_host_sections).
+    host_sections: Option<Vec<HostSection>>,
 }
 
 #[derive(Debug)]
@@ -49,11 +54,19 @@ enum Compiled {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Validated {
     /// Errors not attributable to one plugin: unknown `[plugins.x.y]`
-    /// sections and kinds, `plugins` (or a kind) not being a table. A host
-    /// refuses to start when this is non-empty.
+    /// sections and kinds, `plugins` (or a kind) not being a table, any
+    /// error in `[supervision]` or `[dispatch]` (an unknown kind there
+    /// included), and, when the host declared its sections
+    /// ([`ConfigValidator::with_host_sections`]), unknown top-level sections
+    /// and errors in the host's sections. A host refuses to start when this
+    /// is non-empty.
     pub document_errors: Vec<ConfigError>,
     /// One per plugin, in the order given to [`ConfigValidator::new`].
     pub plugins: Vec<PluginConfig>,
+    /// The supervision and dispatch settings, always filled: the defaults
+    /// wherever a section is absent or invalid (a plugin whose
+    /// `supervision` is invalid gets the global settings).
+    pub settings: Settings,
 }
 
 impl Validated {
@@ -117,16 +130,69 @@ impl ConfigValidator {
             entries,
             ids,
             kinds,
+            host_sections: None,
         }
     }
 
+    /// Declares the top-level sections the host reads itself (name → JSON
+    /// schema, e.g. `schemars::schema_for!(Server).to_value()`).
+    ///
+    /// Once declared (even as an empty list), [`validate`](Self::validate)
+    /// also reports, as document errors, every top-level key that is neither
+    /// one of pegboard's (`plugins`, `supervision`, `dispatch`) nor a host
+    /// section (rule `unknown_section`, with a suggestion), and every
+    /// violation of a host section's schema (paths like `/server/port`). The
+    /// schemas are used as given (not made strict: a host type without
+    /// `#[serde(deny_unknown_fields)]` accepts unknown fields).
+    /// [`document_schema`](Self::document_schema) includes them.
+    ///
+    /// Without it, unknown top-level keys are left alone: the host reads
+    /// them. Sections named `plugins`, `supervision` or `dispatch` are
+    /// ignored, and of two sections with the same name the first is kept.
+    ///
+    /// ```
+    /// use pegboard::config::{ConfigValidator, Document};
+    /// use serde_json::json;
+    ///
+    /// let validator = ConfigValidator::new(vec![]).with_host_sections(vec![(
+    ///     "server".to_owned(),
+    ///     json!({ "type": "object", "properties": { "port": { "type": "integer" } } }),
+    /// )]);
+    /// let doc = Document::from_toml_str("[server]\nport = \"http\"\n\n[sevrer]\n")?;
+    /// let validated = validator.validate(&doc);
+    /// let errors: Vec<String> = validated.document_errors.iter().map(ToString::to_string).collect();
+    /// assert_eq!(errors, [
+    ///     "/sevrer: unknown section `sevrer` (did you mean `server`?) (rule: unknown_section)",
+    ///     r#"/server/port: "http" is not of type "integer" (rule: type)"#,
+    /// ]);
+    /// # Ok::<(), pegboard::config::ConfigError>(())
+    /// ```
+    pub fn with_host_sections(mut self, sections: Vec<(String, Value)>) -> Self {
+        let mut hosts: Vec<HostSection> = Vec::new();
+        for (name, schema) in sections {
+            if OWN_SECTIONS.contains(&name.as_str()) || hosts.iter().any(|h| h.name == name) {
+                continue;
+            }
+            hosts.push(HostSection {
+                name,
+                schema: SectionSchema::new(schema),
+            });
+        }
+        self.host_sections = Some(hosts);
+        self
+    }
+
     /// Applies environment overrides to `doc`; see the
-    /// [module docs](super) for the naming rule. Segments are matched
-    /// against the document's keys and against the known plugin kinds, names
-    /// and top-level config fields, so `PEGBOARD__PLUGINS__CLASSIFIER__LANGUAGE_DETECT__ENABLED`
-    /// reaches `[plugins.classifier.language-detect]` even when the file has
-    /// no such section. Returns one error (rule `env`) per variable that
-    /// cannot be applied.
+    /// [module docs](super) for the naming rules. First the
+    /// `PEGBOARD__<SEG>__...` variables: segments are matched against the
+    /// document's keys and against the known plugin kinds, names and
+    /// top-level config fields, pegboard's own sections and their fields, and
+    /// the declared host sections, so
+    /// `PEGBOARD__PLUGINS__CLASSIFIER__LANGUAGE_DETECT__ENABLED` reaches
+    /// `[plugins.classifier.language-detect]` even when the file has no such
+    /// section. Then the `PEGBOARD_TIMEOUT_<KIND>_MS` variables, which thus
+    /// win over `PEGBOARD__DISPATCH__<KIND>__TIMEOUT_MS`. Returns one error
+    /// (rule `env`) per variable that cannot be applied.
     ///
     /// Accepts `std::env::vars()`, [`env_vars()`](super::env_vars), arrays of
     /// `(&str, &str)` or a `&Vec<(String, String)>`.
@@ -135,13 +201,33 @@ impl ConfigValidator {
         I: IntoIterator,
         I::Item: EnvPair,
     {
-        doc.apply_env_with(vars, &|path| self.known_keys(path))
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .map(|v| (v.name().to_owned(), v.value().to_owned()))
+            .collect();
+        let mut errors = doc.apply_env_with(&vars, &|path| self.known_keys(path));
+        errors.extend(apply_timeout_env(doc, &vars, &self.kinds));
+        errors
     }
 
     /// Keys that may exist at `path` (resolved keys from the root).
     fn known_keys(&self, path: &[String]) -> Vec<String> {
         match path {
-            [] => vec!["plugins".to_owned()],
+            [] => {
+                let mut keys: Vec<String> = OWN_SECTIONS.iter().map(|s| (*s).to_owned()).collect();
+                if let Some(hosts) = &self.host_sections {
+                    keys.extend(hosts.iter().map(|h| h.name.clone()));
+                }
+                keys
+            }
+            [s, ..] if s == "supervision" || s == "dispatch" => {
+                BUILTIN.known_keys(path, &self.kinds)
+            }
+            [p, _, _, rest @ ..]
+                if p == "plugins" && !rest.is_empty() && rest[0] == "supervision" =>
+            {
+                BUILTIN.known_keys(rest, &self.kinds)
+            }
             [p] if p == "plugins" => self.kinds.clone(),
             [p, kind] if p == "plugins" => self
                 .entries
@@ -171,6 +257,9 @@ impl ConfigValidator {
     /// Validates `doc`, collecting every error of every section.
     pub fn validate(&self, doc: &Document) -> Validated {
         let mut document_errors = Vec::new();
+        if let Some(hosts) = &self.host_sections {
+            document_errors.extend(sections::host_section_errors(doc, hosts));
+        }
         let mut sections: HashMap<String, &toml::Value> = HashMap::new();
         match doc.as_table().get("plugins") {
             None => {}
@@ -222,14 +311,23 @@ impl ConfigValidator {
                 document_errors.push(type_error("/plugins", &toml_to_json(other), "object"))
             }
         }
-        let plugins = self
+        let table = doc.as_table();
+        let supervision =
+            BUILTIN.global_supervision(table.get("supervision"), &mut document_errors);
+        let dispatch = BUILTIN.dispatch(table.get("dispatch"), &self.kinds, &mut document_errors);
+        let (plugins, per_plugin) = self
             .entries
             .iter()
-            .map(|e| validate_plugin(e, sections.get(&e.plugin.id).copied()))
-            .collect();
+            .map(|e| validate_plugin(e, sections.get(&e.plugin.id).copied(), &supervision))
+            .unzip();
         Validated {
             document_errors,
             plugins,
+            settings: Settings {
+                supervision,
+                plugins: per_plugin,
+                dispatch,
+            },
         }
     }
 
@@ -242,13 +340,23 @@ impl ConfigValidator {
     /// the root `$defs` as `<id>.<Name>` (e.g. `store.memory.Foo`), with all
     /// `$ref`s rewritten, so the result is self-contained.
     ///
+    /// `supervision` is [`Supervision`](crate::settings::Supervision)'s
+    /// schema, as is every plugin's reserved `supervision` key (both refer
+    /// to `$defs/pegboard.Supervision`); `dispatch` is an object whose
+    /// properties are the known kinds (also listed in its `propertyNames`),
+    /// each [`KindDispatch`](crate::settings::KindDispatch)'s schema.
+    ///
     /// `host_sections` are the other top-level sections the host accepts
-    /// (name → schema; their `$defs` are hoisted as `<section>.<Name>`); any
-    /// other top-level key is rejected. A host section named `plugins` is
-    /// ignored. A plugin whose schema does not compile is described by a
-    /// permissive object schema.
+    /// (name → schema; their `$defs` are hoisted as `<section>.<Name>`),
+    /// followed by those declared with
+    /// [`with_host_sections`](Self::with_host_sections) under names not given
+    /// here; any other top-level key is rejected. Host sections named
+    /// `plugins`, `supervision` or `dispatch` are ignored. A plugin whose
+    /// schema does not compile is described by a permissive object schema.
     pub fn document_schema(&self, host_sections: &[(&str, Value)]) -> Value {
         let mut defs = Map::new();
+        let mut properties = Map::new();
+        BUILTIN.document_schema(&self.kinds, &mut properties, &mut defs);
         let mut kinds: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
         for entry in &self.entries {
             let p = &entry.plugin;
@@ -283,7 +391,6 @@ impl ConfigValidator {
                 )
             })
             .collect();
-        let mut properties = Map::new();
         properties.insert(
             "plugins".to_owned(),
             serde_json::json!({
@@ -292,12 +399,19 @@ impl ConfigValidator {
                 "additionalProperties": false
             }),
         );
-        for (name, schema) in host_sections {
-            if *name == "plugins" {
+        let declared = self
+            .host_sections
+            .iter()
+            .flatten()
+            .filter(|h| !host_sections.iter().any(|(n, _)| *n == h.name))
+            .map(|h| (h.name.as_str(), &h.schema.schema));
+        let given = host_sections.iter().map(|(n, s)| (*n, s));
+        for (name, schema) in given.chain(declared) {
+            if OWN_SECTIONS.contains(&name) || properties.contains_key(name) {
                 continue;
             }
             let base = format!("/properties/{}", escape_pointer(name));
-            properties.insert((*name).to_owned(), hoist(schema, name, &base, &mut defs));
+            properties.insert(name.to_owned(), hoist(schema, name, &base, &mut defs));
         }
         let mut root = Map::new();
         root.insert(
@@ -313,10 +427,13 @@ impl ConfigValidator {
         Value::Object(root)
     }
 
-    /// A TOML document with every plugin's section filled with its defaults
-    /// and `enabled = true`, sorted by id, each preceded by a comment line
-    /// (the id and the first line of the schema's description). `null`
-    /// values (`None`) are omitted, as TOML cannot express them.
+    /// A TOML document showing every setting with its default: first
+    /// `[supervision]` and `[supervision.restart]`, then `[dispatch.<kind>]`
+    /// for every known kind (the optional payload guards, which have no
+    /// default, as comments), then every plugin's section filled with its
+    /// defaults and `enabled = true`, sorted by id, each preceded by a
+    /// comment line (the id and the first line of the schema's description).
+    /// `null` values (`None`) are omitted, as TOML cannot express them.
     ///
     /// It passes [`validate`](Self::validate) without errors (unless a
     /// plugin's schema is broken or its defaults violate it).
@@ -325,6 +442,7 @@ impl ConfigValidator {
         entries.sort_by(|a, b| a.plugin.id.cmp(&b.plugin.id));
         entries.dedup_by(|a, b| a.plugin.id == b.plugin.id);
         let mut out = String::from("# Configuration: every plugin with its default settings.\n");
+        out.push_str(&settings_document(&self.kinds));
         for entry in entries {
             let p = &entry.plugin;
             let mut section = toml::Table::new();
@@ -370,6 +488,44 @@ impl ConfigValidator {
         }
         out
     }
+}
+
+/// The `[supervision]` and `[dispatch.<kind>]` part of the default document.
+fn settings_document(kinds: &[String]) -> String {
+    #[derive(serde::Serialize)]
+    struct Root<'a> {
+        supervision: &'a Supervision,
+    }
+    let mut out = String::from(
+        "\n# Supervision of every plugin: hook timeouts, health checks, restarts.\n\
+         # A plugin section may override any of it: supervision = { ... }.\n",
+    );
+    match toml::to_string(&Root {
+        supervision: &Supervision::default(),
+    }) {
+        Ok(text) => out.push_str(&text),
+        // Cannot happen (plain numbers and strings); stay valid regardless.
+        Err(_) => out.push_str("[supervision]\n"),
+    }
+    if kinds.is_empty() {
+        return out;
+    }
+    out.push_str(
+        "\n# Calls to the plugins of each kind. The timeout can also be set with\n\
+         # PEGBOARD_TIMEOUT_<KIND>_MS.\n",
+    );
+    let defaults = KindDispatch::default();
+    for kind in kinds {
+        out.push_str(&format!(
+            "[dispatch.{}]\ntimeout_ms = {}\n\
+             # max_input_bytes = 1048576    (payload guard, none by default)\n\
+             # max_output_bytes = 1048576   (payload guard, none by default)\n\n",
+            toml_key(kind),
+            defaults.timeout_ms
+        ));
+    }
+    out.pop();
+    out
 }
 
 /// A TOML key, quoted unless bare.
@@ -431,7 +587,7 @@ fn short(value: &Value) -> String {
 }
 
 /// A `type` error for a value that should be of `expected` type.
-fn type_error(path: &str, value: &Value, expected: &str) -> ConfigError {
+pub(crate) fn type_error(path: &str, value: &Value, expected: &str) -> ConfigError {
     ConfigError::new(
         "type",
         path,
@@ -440,13 +596,19 @@ fn type_error(path: &str, value: &Value, expected: &str) -> ConfigError {
     .with_value(Some(value.clone()))
 }
 
-/// Validates one plugin's section (`None`: absent).
-fn validate_plugin(entry: &Entry, section: Option<&toml::Value>) -> PluginConfig {
+/// Validates one plugin's section (`None`: absent); also returns its
+/// supervision settings (`global` with the section's overrides laid over it).
+fn validate_plugin(
+    entry: &Entry,
+    section: Option<&toml::Value>,
+    global: &Supervision,
+) -> (PluginConfig, Supervision) {
     let p = &entry.plugin;
     let id = Some(p.id.as_str());
     let base = pointer(["plugins", p.kind.as_str(), p.name.as_str()]);
     let mut errors = Vec::new();
     let mut enabled = true;
+    let mut supervision = None;
     let mut fields = Map::new();
     match section {
         None => {}
@@ -464,6 +626,9 @@ fn validate_plugin(entry: &Entry, section: Option<&toml::Value>) -> PluginConfig
                             type_error(&path, &toml_to_json(other), "boolean").with_plugin(id),
                         ),
                     }
+                } else if key == "supervision" {
+                    supervision =
+                        BUILTIN.plugin_supervision(global, value, &path, &p.id, &mut errors);
                 }
             }
         }
@@ -504,32 +669,18 @@ fn validate_plugin(entry: &Entry, section: Option<&toml::Value>) -> PluginConfig
         }
         Compiled::Ready { schema, validator } => {
             let merged = merge(&p.defaults, fields);
-            let raw: Vec<_> = validator.iter_errors(&merged).collect();
-            // When a oneOf/anyOf fails, the properties its branches declare
-            // count as unevaluated too: do not also report them as unknown.
-            let failed_branches: Vec<&str> = raw
-                .iter()
-                .filter(|e| {
-                    matches!(
-                        e.kind(),
-                        ValidationErrorKind::AnyOf { .. }
-                            | ValidationErrorKind::OneOfNotValid { .. }
-                    )
-                })
-                .map(|e| e.instance_path().as_str())
-                .collect();
-            for e in &raw {
-                if matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
-                    && failed_branches.contains(&e.instance_path().as_str())
-                {
-                    continue;
-                }
-                convert(e, &base, id, schema, &mut errors);
-            }
+            errors.extend(collect_errors(
+                validator,
+                schema,
+                &merged,
+                &base,
+                id,
+                RESERVED_KEYS,
+            ));
             merged
         }
     };
-    PluginConfig {
+    let config = PluginConfig {
         id: p.id.clone(),
         enabled,
         value: if errors.is_empty() {
@@ -537,7 +688,44 @@ fn validate_plugin(entry: &Entry, section: Option<&toml::Value>) -> PluginConfig
         } else {
             Err(errors)
         },
+    };
+    (config, supervision.unwrap_or_else(|| global.clone()))
+}
+
+/// Every violation of `instance` (placed at JSON pointer `base` of the
+/// document) against `schema`, compiled as `validator`. `root_keys` are
+/// extra candidates for suggestions on unknown top-level fields.
+pub(crate) fn collect_errors(
+    validator: &jsonschema::Validator,
+    schema: &Value,
+    instance: &Value,
+    base: &str,
+    plugin: Option<&str>,
+    root_keys: &[&str],
+) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let raw: Vec<_> = validator.iter_errors(instance).collect();
+    // When a oneOf/anyOf fails, the properties its branches declare
+    // count as unevaluated too: do not also report them as unknown.
+    let failed_branches: Vec<&str> = raw
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind(),
+                ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
+            )
+        })
+        .map(|e| e.instance_path().as_str())
+        .collect();
+    for e in &raw {
+        if matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
+            && failed_branches.contains(&e.instance_path().as_str())
+        {
+            continue;
+        }
+        convert(e, base, plugin, schema, root_keys, &mut errors);
     }
+    errors
 }
 
 /// The defaults with the section's top-level fields laid over them.
@@ -559,6 +747,7 @@ fn convert(
     base: &str,
     plugin: Option<&str>,
     schema: &Value,
+    root_keys: &[&str],
     out: &mut Vec<ConfigError>,
 ) {
     let instance_path = e.instance_path().as_str();
@@ -572,7 +761,7 @@ fn convert(
                 .map(|node| known_properties(schema, node))
                 .unwrap_or_default();
             if instance_path.is_empty() {
-                candidates.extend(RESERVED_KEYS.iter().map(|k| (*k).to_owned()));
+                candidates.extend(root_keys.iter().map(|k| (*k).to_owned()));
             }
             for key in unexpected {
                 out.push(
@@ -617,7 +806,7 @@ fn convert(
                 && !branch.is_empty()
             {
                 for c in branch.iter() {
-                    convert(c, base, plugin, schema, out);
+                    convert(c, base, plugin, schema, root_keys, out);
                 }
             } else {
                 out.push(

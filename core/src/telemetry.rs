@@ -1,0 +1,113 @@
+//! Structured `tracing` events (SPEC T2). Every event has a stable name
+//! (`plugin.dispatch.complete`, ...) and the fields `plugin_id`,
+//! `capability`, `result`, `duration_ms`, `error_type` where they apply, so
+//! log pipelines can match on them whether the host prints human or JSON
+//! logs.
+//!
+//! | event | level | fields |
+//! |---|---|---|
+//! | `plugin.dispatch.start` | TRACE | `plugin_id`, `capability` |
+//! | `plugin.dispatch.complete` | DEBUG | `plugin_id`, `capability`, `result`, `duration_ms` |
+//! | `plugin.dispatch.error` | WARN | the same, `error_type` (`error`, `panic`, `rejected`, `skipped`), `error` |
+//! | `plugin.dispatch.timeout` | WARN | the same, `error_type` = `timeout` |
+//! | `plugin.registry.validation_error` | WARN | `plugin_id` (absent for document errors), `error_type`, `error` |
+//! | `plugin.lifecycle.<state>` | INFO (WARN for `failed` and `blocked`) | `plugin_id`, `state`, `error_type`, `error` |
+
+use std::time::Duration;
+
+use tracing::Level;
+
+use crate::call_result::CallResult;
+use crate::state::{Failure, PluginState};
+
+/// `plugin.dispatch.start`.
+#[inline]
+pub(crate) fn dispatch_start(plugin_id: &str, capability: &str) {
+    tracing::event!(name: "plugin.dispatch.start", Level::TRACE, plugin_id, capability);
+}
+
+/// `plugin.dispatch.complete|error|timeout`.
+#[inline]
+pub(crate) fn dispatch_end(
+    plugin_id: &str,
+    capability: &str,
+    result: CallResult,
+    duration: Duration,
+    error: Option<&str>,
+) {
+    let duration_ms = duration.as_secs_f64() * 1000.0;
+    let result_name = result.as_str();
+    match result {
+        CallResult::Ok => tracing::event!(
+            name: "plugin.dispatch.complete",
+            Level::DEBUG,
+            plugin_id,
+            capability,
+            result = result_name,
+            duration_ms
+        ),
+        CallResult::Timeout => tracing::event!(
+            name: "plugin.dispatch.timeout",
+            Level::WARN,
+            plugin_id,
+            capability,
+            result = result_name,
+            duration_ms,
+            error_type = result_name,
+            error = error.unwrap_or_default()
+        ),
+        _ => tracing::event!(
+            name: "plugin.dispatch.error",
+            Level::WARN,
+            plugin_id,
+            capability,
+            result = result_name,
+            duration_ms,
+            error_type = result_name,
+            error = error.unwrap_or_default()
+        ),
+    }
+}
+
+/// `plugin.registry.validation_error`.
+pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error: &str) {
+    match plugin_id {
+        Some(plugin_id) => tracing::event!(
+            name: "plugin.registry.validation_error",
+            Level::WARN,
+            plugin_id,
+            error_type,
+            error
+        ),
+        None => tracing::event!(
+            name: "plugin.registry.validation_error",
+            Level::WARN,
+            error_type,
+            error
+        ),
+    }
+}
+
+/// `plugin.lifecycle.<state>`.
+pub(crate) fn lifecycle(plugin_id: &str, state: PluginState, failure: Option<&Failure>) {
+    let state_name = state.as_str();
+    let error_type = failure.map(Failure::kind).unwrap_or_default();
+    let error = failure.map(ToString::to_string).unwrap_or_default();
+    macro_rules! emit {
+        ($name:literal, $level:expr) => {
+            tracing::event!(name: $name, $level, plugin_id, state = state_name, error_type, error = error.as_str())
+        };
+    }
+    match state {
+        PluginState::Registered => emit!("plugin.lifecycle.registered", Level::DEBUG),
+        PluginState::Configured => emit!("plugin.lifecycle.configured", Level::DEBUG),
+        PluginState::Starting => emit!("plugin.lifecycle.starting", Level::INFO),
+        PluginState::Running => emit!("plugin.lifecycle.running", Level::INFO),
+        PluginState::Degraded => emit!("plugin.lifecycle.degraded", Level::WARN),
+        PluginState::Stopping => emit!("plugin.lifecycle.stopping", Level::INFO),
+        PluginState::Stopped => emit!("plugin.lifecycle.stopped", Level::INFO),
+        PluginState::Failed => emit!("plugin.lifecycle.failed", Level::WARN),
+        PluginState::Disabled => emit!("plugin.lifecycle.disabled", Level::INFO),
+        PluginState::Blocked => emit!("plugin.lifecycle.blocked", Level::WARN),
+    }
+}

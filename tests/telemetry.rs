@@ -1,0 +1,169 @@
+//! Structured logs (SPEC T2): event names and fields of dispatch,
+//! validation and lifecycle, captured with a real subscriber.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use pegboard::config::Document;
+use pegboard::{BoxError, BoxFuture, Lifecycle, Registry, Supervisor};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+#[derive(Debug, Clone)]
+struct Captured {
+    name: String,
+    fields: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<Captured>>>);
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        self.0.lock().unwrap().push(Captured {
+            name: event.metadata().name().to_owned(),
+            fields,
+        });
+    }
+}
+
+#[pegboard::kind]
+pub trait Echo {
+    fn echo<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<String, String>>;
+}
+
+#[derive(Default)]
+#[pegboard::plugin(name = "fine", version = "0.1.0", api = "0.1", kind = Echo, lifecycle)]
+pub struct Fine;
+impl Echo for Fine {
+    fn echo<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { Ok(text.to_owned()) })
+    }
+}
+impl Lifecycle for Fine {}
+
+#[derive(Default)]
+#[pegboard::plugin(name = "grumpy", version = "0.1.0", api = "0.1", kind = Echo, lifecycle)]
+pub struct Grumpy;
+impl Echo for Grumpy {
+    fn echo<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move { Err("no".to_owned()) })
+    }
+}
+impl Lifecycle for Grumpy {}
+
+#[derive(Default)]
+#[pegboard::plugin(name = "sleepy", version = "0.1.0", api = "0.1", kind = Echo, lifecycle)]
+pub struct Sleepy;
+impl Echo for Sleepy {
+    fn echo<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(std::future::pending())
+    }
+}
+impl Lifecycle for Sleepy {
+    async fn start(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
+pub struct StrictConfig {
+    level: u8,
+}
+
+#[pegboard::plugin(name = "strict", version = "0.1.0", api = "0.1", kind = Echo, config = StrictConfig)]
+pub struct Strict;
+impl From<StrictConfig> for Strict {
+    fn from(_: StrictConfig) -> Self {
+        Strict
+    }
+}
+impl Echo for Strict {
+    fn echo<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<String, String>> {
+        unreachable!("invalid config")
+    }
+}
+
+#[tokio::test]
+async fn events_have_stable_names_and_fields() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(capture.clone());
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let config = "[dispatch.echo]\ntimeout_ms = 20\n[plugins.echo.strict]\nlevel = \"high\"\n";
+    let registry = Arc::new(
+        Registry::builder()
+            .config(Document::from_toml_str(config).unwrap())
+            .build()
+            .unwrap(),
+    );
+    let supervisor = Supervisor::new(registry.clone());
+    supervisor.start().await;
+    registry
+        .dispatch::<dyn Echo>()
+        .fan_out(|e| async move { e.echo("hi").await })
+        .await;
+    supervisor.shutdown().await;
+
+    let events = capture.0.lock().unwrap().clone();
+    let find = |name: &str, plugin: &str| {
+        events
+            .iter()
+            .find(|e| {
+                e.name == name && e.fields.get("plugin_id").map(String::as_str) == Some(plugin)
+            })
+            .unwrap_or_else(|| panic!("no {name} for {plugin} in {events:#?}"))
+            .fields
+            .clone()
+    };
+
+    let v = find("plugin.registry.validation_error", "echo.strict");
+    assert_eq!(v["error_type"], "config");
+    assert!(v["error"].contains("/plugins/echo/strict/level"), "{v:?}");
+
+    for plugin in ["echo.fine", "echo.grumpy", "echo.sleepy"] {
+        let start = find("plugin.dispatch.start", plugin);
+        assert_eq!(start["capability"], "echo");
+    }
+    let done = find("plugin.dispatch.complete", "echo.fine");
+    assert_eq!(done["result"], "ok");
+    assert_eq!(done["capability"], "echo");
+    assert!(done["duration_ms"].parse::<f64>().is_ok(), "{done:?}");
+    let err = find("plugin.dispatch.error", "echo.grumpy");
+    assert_eq!(
+        (err["result"].as_str(), err["error_type"].as_str()),
+        ("error", "error")
+    );
+    assert_eq!(err["error"], "no");
+    let timeout = find("plugin.dispatch.timeout", "echo.sleepy");
+    assert_eq!(
+        (timeout["result"].as_str(), timeout["error_type"].as_str()),
+        ("timeout", "timeout")
+    );
+
+    for name in [
+        "plugin.lifecycle.starting",
+        "plugin.lifecycle.running",
+        "plugin.lifecycle.stopping",
+        "plugin.lifecycle.stopped",
+    ] {
+        let e = find(name, "echo.fine");
+        assert_eq!(e["state"], name.trim_start_matches("plugin.lifecycle."));
+    }
+    let failed = find("plugin.lifecycle.failed", "echo.strict");
+    assert_eq!(failed["error_type"], "config");
+}
