@@ -140,6 +140,10 @@ async fn events_have_stable_names_and_fields() {
         assert_eq!(start["capability"], "echo");
     }
     let done = find("plugin.dispatch.complete", "echo.fine");
+    assert_eq!(
+        done["message"], "plugin.dispatch.complete",
+        "the name is the message too"
+    );
     assert_eq!(done["result"], "ok");
     assert_eq!(done["capability"], "echo");
     assert!(done["duration_ms"].parse::<f64>().is_ok(), "{done:?}");

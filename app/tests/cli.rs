@@ -177,18 +177,59 @@ fn config_schema_accepts_the_default_config_and_rejects_a_broken_one() {
 }
 
 #[test]
-fn run_builds_the_default_plugins() {
+fn run_starts_the_plugins_and_stops_them_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+
     let dir = std::env::temp_dir().join(format!("pegboard-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_pegboard"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pegboard"))
         .current_dir(&dir)
-        .output()
+        .arg("--log-format=json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the app reports its plugins");
+        if line.contains("plugins running") {
+            break line;
+        }
+    };
+    assert!(ready.starts_with("4 of 4 plugins running"), "{ready}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(rest.last().map(String::as_str), Some("stopped"));
+    // Logs are JSON lines with the lifecycle events.
+    let logs = stderr(&out);
+    let events: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
     assert!(
-        stdout(&out).contains("4 of 4 plugins ready"),
-        "{}",
-        stdout(&out)
+        events
+            .iter()
+            .any(|e| e["fields"]["message"] == "plugin.lifecycle.stopped"
+                && e["fields"]["state"] == "stopped"
+                && e["fields"]["plugin_id"] == "store.memory"),
+        "{logs}"
     );
 }
 

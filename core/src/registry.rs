@@ -1,6 +1,7 @@
 //! The typed registry: a validated, ordered composition of plugins.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use arc_swap::ArcSwapOption;
@@ -64,6 +65,9 @@ struct Slot {
     level: Option<usize>,
     notes: Vec<String>,
     status: Mutex<Status>,
+    /// `status.state`, mirrored for the dispatch hot path (written under the
+    /// status lock, read without it).
+    state: AtomicU8,
     /// The current instance: read without locking on every call; replaced
     /// by a restart, cleared when the plugin fails or stops.
     instance: ArcSwapOption<Instance>,
@@ -239,7 +243,11 @@ impl Registry {
     }
 
     pub(crate) fn slot_state(&self, i: usize) -> PluginState {
-        self.status(i).state
+        let index = self.slots[i].state.load(Ordering::Acquire);
+        PluginState::ALL
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(PluginState::Failed)
     }
 
     pub(crate) fn slot_failure(&self, i: usize) -> Option<Failure> {
@@ -256,6 +264,7 @@ impl Registry {
     pub(crate) fn set_state(&self, i: usize, state: PluginState, failure: Option<Failure>) {
         let changed = {
             let mut status = self.status(i);
+            self.slots[i].state.store(state.index(), Ordering::Release);
             status.set(state, failure.clone())
         };
         if changed {
@@ -563,6 +572,7 @@ impl RegistryBuilder {
                     config,
                     level,
                     notes,
+                    state: AtomicU8::new(state.index()),
                     status: Mutex::new(Status::new(state, failure)),
                     instance: ArcSwapOption::empty(),
                     build: Mutex::new(()),

@@ -50,6 +50,11 @@ impl PluginState {
         PluginState::Blocked,
     ];
 
+    /// This state's position in [`ALL`](Self::ALL).
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
     /// Whether the plugin is started and can be called (running or degraded).
     pub fn is_up(self) -> bool {
         matches!(self, PluginState::Running | PluginState::Degraded)
@@ -266,6 +271,18 @@ impl fmt::Display for Failure {
                 write!(f, "blocked: {}", chain.join(" -> "))?;
                 write!(f, " ({cause})")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_indices_match_all() {
+        for (i, state) in PluginState::ALL.iter().enumerate() {
+            assert_eq!(usize::from(state.index()), i, "{state}");
         }
     }
 }

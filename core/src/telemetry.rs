@@ -1,5 +1,6 @@
 //! Structured `tracing` events (SPEC T2). Every event has a stable name
-//! (`plugin.dispatch.complete`, ...) and the fields `plugin_id`,
+//! (`plugin.dispatch.complete`, ...), which is also its message (so it shows
+//! in human and JSON output alike), and the fields `plugin_id`,
 //! `capability`, `result`, `duration_ms`, `error_type` where they apply, so
 //! log pipelines can match on them whether the host prints human or JSON
 //! logs.
@@ -23,7 +24,7 @@ use crate::state::{Failure, PluginState};
 /// `plugin.dispatch.start`.
 #[inline]
 pub(crate) fn dispatch_start(plugin_id: &str, capability: &str) {
-    tracing::event!(name: "plugin.dispatch.start", Level::TRACE, plugin_id, capability);
+    tracing::event!(name: "plugin.dispatch.start", Level::TRACE, plugin_id, capability, "plugin.dispatch.start");
 }
 
 /// `plugin.dispatch.complete|error|timeout`.
@@ -44,7 +45,8 @@ pub(crate) fn dispatch_end(
             plugin_id,
             capability,
             result = result_name,
-            duration_ms
+            duration_ms,
+            "plugin.dispatch.complete"
         ),
         CallResult::Timeout => tracing::event!(
             name: "plugin.dispatch.timeout",
@@ -54,7 +56,8 @@ pub(crate) fn dispatch_end(
             result = result_name,
             duration_ms,
             error_type = result_name,
-            error = error.unwrap_or_default()
+            error = error.unwrap_or_default(),
+            "plugin.dispatch.timeout"
         ),
         _ => tracing::event!(
             name: "plugin.dispatch.error",
@@ -64,7 +67,8 @@ pub(crate) fn dispatch_end(
             result = result_name,
             duration_ms,
             error_type = result_name,
-            error = error.unwrap_or_default()
+            error = error.unwrap_or_default(),
+            "plugin.dispatch.error"
         ),
     }
 }
@@ -77,13 +81,15 @@ pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error:
             Level::WARN,
             plugin_id,
             error_type,
-            error
+            error,
+            "plugin.registry.validation_error"
         ),
         None => tracing::event!(
             name: "plugin.registry.validation_error",
             Level::WARN,
             error_type,
-            error
+            error,
+            "plugin.registry.validation_error"
         ),
     }
 }
@@ -95,7 +101,7 @@ pub(crate) fn lifecycle(plugin_id: &str, state: PluginState, failure: Option<&Fa
     let error = failure.map(ToString::to_string).unwrap_or_default();
     macro_rules! emit {
         ($name:literal, $level:expr) => {
-            tracing::event!(name: $name, $level, plugin_id, state = state_name, error_type, error = error.as_str())
+            tracing::event!(name: $name, $level, plugin_id, state = state_name, error_type, error = error.as_str(), $name)
         };
     }
     match state {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! pegboard [--config FILE] [COMMAND]
-//!   run                  compose the plugins and report (the default)
+//!   run                  start the plugins, supervise them until SIGINT/SIGTERM (the default)
 //!   plugins list [--json]
 //!   plugins graph [--dot]
 //!   config check FILE    exit 0 when valid, 1 with every error otherwise
@@ -37,6 +37,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +45,7 @@ use crate::catalog::Catalog;
 use crate::config::{self, ConfigError, ConfigValidator, Document};
 use crate::descriptor::PluginDescriptor;
 use crate::registry::{Registry, RegistryBuilder};
+use crate::supervisor::Supervisor;
 
 /// Runs the command line of a host with no config sections of its own.
 pub fn main() -> ExitCode {
@@ -64,13 +66,39 @@ struct Args {
     /// The configuration file (TOML). Without it, every plugin runs with its defaults.
     #[arg(long, short, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log format of `run`: `human` or `json` (the filter comes from `PEGBOARD_LOG`, default `info`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
+/// How `run` prints its logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One readable line per event.
+    Human,
+    /// One JSON object per event.
+    Json,
+}
+
+/// Logs to stderr, filtered by `PEGBOARD_LOG` (`RUST_LOG` syntax, default
+/// `info`). Does nothing if the host already installed a subscriber.
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PEGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Compose the plugins, build them and report (the default command).
+    /// Start the plugins and supervise them until SIGINT/SIGTERM (the default command).
     Run,
     /// Inspect the compiled-in plugins.
     #[command(subcommand)]
@@ -201,15 +229,27 @@ impl Cli {
         };
         match args.command.unwrap_or(Command::Run) {
             Command::Run => {
-                let registry = self.registry(args.config.as_deref())?;
-                let usable = registry.instantiate_all();
-                write(list::table(&registry, out))?;
-                write(writeln!(
-                    out,
-                    "\n{usable} of {} plugins ready (backend: {})",
-                    registry.catalog().len(),
-                    crate::discover::BACKEND
-                ))
+                let registry = Arc::new(self.registry(args.config.as_deref())?);
+                init_logging(args.log_format);
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Failed::usage(format!("cannot start the async runtime: {e}")))?;
+                runtime.block_on(async {
+                    let supervisor = Supervisor::new(registry.clone());
+                    let report = supervisor.start().await;
+                    write(list::table(&registry, out))?;
+                    write(writeln!(
+                        out,
+                        "\n{} of {} plugins running (backend: {}); Ctrl-C or SIGTERM stops them",
+                        report.running.len(),
+                        registry.catalog().len(),
+                        crate::discover::BACKEND
+                    ))?;
+                    write(out.flush())?;
+                    supervisor.run_until_signal().await;
+                    write(writeln!(out, "stopped"))
+                })
             }
             Command::Plugins(PluginsCommand::List { json }) => {
                 let registry = self.registry(args.config.as_deref())?;
