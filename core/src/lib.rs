@@ -51,6 +51,9 @@
 //! [`config`] (validate) → [`order`] → [`registry`].
 #![warn(missing_docs)]
 
+// Lets the crate's own `#[pegboard::kind]` traits (e.g. `http::Routes`) use the macros.
+extern crate self as pegboard;
+
 mod call_result;
 pub mod catalog;
 #[cfg(feature = "cli")]
