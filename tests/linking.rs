@@ -55,8 +55,8 @@ fn listed_ids(features: &[&str]) -> Vec<String> {
 fn enabled_plugin_features_are_listed_and_disabled_ones_are_not() {
     assert_eq!(listed_ids(&["store-memory"]), ["store.memory"]);
     assert_eq!(
-        listed_ids(&["store-memory", "classifier-keywords", "stats-tags"]),
-        ["classifier.keywords", "stats.tags", "store.memory"]
+        listed_ids(&["store-memory", "classifier-keywords", "routes-stats"]),
+        ["classifier.keywords", "routes.stats", "store.memory"]
     );
     // The same with the inventory backend.
     assert_eq!(

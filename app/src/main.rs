@@ -1,12 +1,21 @@
-//! `pegboard`: the reference host application.
+//! `pegboard`: the reference host application, a small document-ingest
+//! service whose every part is a plugin.
 //!
-//! Every part of it is a plugin crate enabled by a cargo feature of this
-//! crate; `link_plugins!` makes sure each enabled one is linked.
+//! Each plugin crate is a cargo feature of this crate; `link_plugins!`
+//! makes sure every enabled one is linked. `pegboard run` (the default
+//! command) starts the plugins and serves the operator endpoints of
+//! `pegboard::http` plus the document API of [`api`].
+
+mod api;
+mod server;
 
 pegboard::link_plugins!();
 
 fn main() -> std::process::ExitCode {
-    pegboard::cli::main()
+    pegboard::cli::Cli::new("pegboard")
+        .section::<server::ServerConfig>("server")
+        .serve(server::serve)
+        .main()
 }
 
 #[cfg(test)]

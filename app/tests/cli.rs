@@ -28,9 +28,10 @@ fn temp_file(name: &str, contents: &str) -> PathBuf {
     path
 }
 
-const DEFAULT_IDS: [&str; 4] = [
+const DEFAULT_IDS: [&str; 5] = [
     "classifier.keywords",
-    "stats.tags",
+    "classifier.language",
+    "routes.stats",
     "store.file",
     "store.memory",
 ];
@@ -47,12 +48,12 @@ fn plugins_list_json_has_every_default_plugin_with_metadata() {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, DEFAULT_IDS);
-    let stats = &list[1];
-    assert_eq!(stats["crate"], "stats-tags");
+    let stats = &list[2];
+    assert_eq!(stats["crate"], "routes-stats");
     assert_eq!(stats["version"], "0.1.0");
     assert_eq!(stats["api"], "0.1");
     assert_eq!(stats["state"], "configured");
-    assert_eq!(stats["dependencies"][0]["spec"], "store.memory@^0.1");
+    assert_eq!(stats["dependencies"][0]["spec"], "store.memory@^0.1?");
     assert!(
         stats["source"]["file"]
             .as_str()
@@ -90,16 +91,24 @@ fn plugins_graph_shows_order_and_edges() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("level 0: classifier.keywords, store.file, store.memory"),
+        text.contains(
+            "level 0: classifier.keywords, classifier.language, store.file, store.memory"
+        ),
         "{text}"
     );
-    assert!(text.contains("level 1: stats.tags"), "{text}");
-    assert!(text.contains("stats.tags -> store.memory"), "{text}");
+    assert!(text.contains("level 1: routes.stats"), "{text}");
+    assert!(
+        text.contains("routes.stats -> store.memory (optional)"),
+        "{text}"
+    );
 
     let out = pegboard(&["plugins", "graph", "--dot"]);
     let dot = stdout(&out);
     assert!(dot.starts_with("digraph pegboard {"), "{dot}");
-    assert!(dot.contains("\"stats.tags\" -> \"store.memory\";"), "{dot}");
+    assert!(
+        dot.contains("\"routes.stats\" -> \"store.memory\" [style=dashed];"),
+        "{dot}"
+    );
     assert!(dot.trim_end().ends_with('}'));
 }
 
@@ -113,7 +122,7 @@ fn config_default_is_accepted_by_config_check() {
     let out = pegboard(&["config", "check", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("valid (4 plugins, 0 disabled)"),
+        stdout(&out).contains("valid (5 plugins, 0 disabled)"),
         "{}",
         stdout(&out)
     );
@@ -206,7 +215,7 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
             break line;
         }
     };
-    assert!(ready.starts_with("4 of 4 plugins running"), "{ready}");
+    assert!(ready.starts_with("5 of 5 plugins running"), "{ready}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -234,7 +243,7 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
 }
 
 #[test]
-fn a_disabled_dependency_blocks_its_dependent() {
+fn a_plugin_disabled_in_the_config_file_is_listed_disabled() {
     let path = temp_file("disabled.toml", "[plugins.store.memory]\nenabled = false\n");
     let out = pegboard(&[
         "--config",
@@ -254,6 +263,14 @@ fn a_disabled_dependency_blocks_its_dependent() {
             .clone()
     };
     assert_eq!(state("store.memory"), "disabled");
-    assert_eq!(state("stats.tags"), "blocked");
+    // routes.stats depends on either store optionally, so it is not blocked.
+    assert_eq!(state("routes.stats"), "configured");
     assert_eq!(state("store.file"), "configured");
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pegboard.example.toml");
+    let out = pegboard(&["config", "check", example.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

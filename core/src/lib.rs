@@ -66,6 +66,8 @@ mod descriptor;
 pub mod discover;
 pub mod dispatch;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod info;
 mod instance;
 mod kind;

@@ -55,6 +55,7 @@ pub fn main() -> ExitCode {
 /// A host's command line: which plugins, which extra config sections.
 pub struct Cli {
     name: String,
+    serve: Option<ServeFn>,
     descriptors: Option<Vec<&'static PluginDescriptor>>,
     env: Option<Vec<(String, String)>>,
     sections: Vec<(String, serde_json::Value)>,
@@ -66,6 +67,9 @@ struct Args {
     /// The configuration file (TOML). Without it, every plugin runs with its defaults.
     #[arg(long, short, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Address the host listens on (`run`; overrides the host's own config).
+    #[arg(long, global = true, value_name = "ADDR")]
+    listen: Option<String>,
     /// Log format of `run`: `human` or `json` (the filter comes from `PEGBOARD_LOG`, default `info`).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -147,6 +151,7 @@ impl Cli {
     pub fn new(name: impl Into<String>) -> Self {
         Cli {
             name: name.into(),
+            serve: None,
             descriptors: None,
             env: None,
             sections: Vec::new(),
@@ -181,6 +186,20 @@ impl Cli {
     pub fn section<T: schemars::JsonSchema>(mut self, name: &str) -> Self {
         self.sections
             .push((name.to_owned(), schemars::schema_for!(T).to_value()));
+        self
+    }
+
+    /// What `run` does once the plugins are started: typically bind a
+    /// listener and serve until [`shutdown_signal`](crate::supervisor::shutdown_signal)
+    /// resolves. When it returns, the plugins are stopped (reverse order) and
+    /// the process exits (non-zero if it returned an error). Without it, `run`
+    /// waits for SIGINT/SIGTERM.
+    pub fn serve<F, Fut>(mut self, serve: F) -> Self
+    where
+        F: Fn(RunContext) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::BoxError>> + Send + 'static,
+    {
+        self.serve = Some(Box::new(move |ctx| Box::pin(serve(ctx))));
         self
     }
 
@@ -229,13 +248,28 @@ impl Cli {
         };
         match args.command.unwrap_or(Command::Run) {
             Command::Run => {
-                let registry = Arc::new(self.registry(args.config.as_deref())?);
+                // A deploy with a broken config file fails before anything
+                // starts, with every error, rather than running half of it.
+                let document = match args.config.as_deref() {
+                    Some(path) => {
+                        let document = self.load(path)?;
+                        self.checked(path, document.clone())?;
+                        document
+                    }
+                    None => Document::empty(),
+                };
+                let registry = Arc::new(
+                    self.builder()
+                        .config(document.clone())
+                        .build()
+                        .map_err(|e| Failed::invalid(e.to_string()))?,
+                );
                 init_logging(args.log_format);
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
                     .build()
                     .map_err(|e| Failed::usage(format!("cannot start the async runtime: {e}")))?;
-                runtime.block_on(async {
+                let result = runtime.block_on(async {
                     let supervisor = Supervisor::new(registry.clone());
                     let report = supervisor.start().await;
                     write(list::table(&registry, out))?;
@@ -247,9 +281,28 @@ impl Cli {
                         crate::discover::BACKEND
                     ))?;
                     write(out.flush())?;
-                    supervisor.run_until_signal().await;
-                    write(writeln!(out, "stopped"))
-                })
+                    let served = match &self.serve {
+                        Some(serve) => {
+                            let ctx = RunContext {
+                                registry: registry.clone(),
+                                document,
+                                listen: args.listen.clone(),
+                            };
+                            serve(ctx).await
+                        }
+                        None => {
+                            supervisor.run_until_signal().await;
+                            Ok(())
+                        }
+                    };
+                    supervisor.shutdown().await;
+                    write(writeln!(out, "stopped"))?;
+                    served.map_err(|e| Failed::invalid(format!("serving failed: {e}")))
+                });
+                // Calls abandoned at their timeout may still occupy blocking
+                // threads; do not wait for them on the way out.
+                runtime.shutdown_background();
+                result
             }
             Command::Plugins(PluginsCommand::List { json }) => {
                 let registry = self.registry(args.config.as_deref())?;
@@ -335,7 +388,19 @@ impl Cli {
 
     /// `config check`: every problem in the file, the host sections included.
     fn check(&self, path: &Path, out: &mut dyn Write) -> Result<(), Failed> {
-        let mut document = self.load(path)?;
+        let document = self.load(path)?;
+        let (plugins, disabled) = self.checked(path, document)?;
+        writeln!(
+            out,
+            "{}: valid ({plugins} plugins, {disabled} disabled)",
+            path.display()
+        )
+        .map_err(|e| Failed::usage(e.to_string()))
+    }
+
+    /// Every problem in `document`; on success, how many plugins it
+    /// configures and how many of them it disables.
+    fn checked(&self, path: &Path, mut document: Document) -> Result<(usize, usize), Failed> {
         let catalog = self.catalog()?;
         let (validator, schema_failures) = self.validator(&catalog);
         let mut errors: Vec<String> = validator
@@ -352,13 +417,7 @@ impl Cli {
         }
         if errors.is_empty() {
             let disabled = validated.plugins.iter().filter(|p| !p.enabled).count();
-            writeln!(
-                out,
-                "{}: valid ({} plugins, {disabled} disabled)",
-                path.display(),
-                validated.plugins.len()
-            )
-            .map_err(|e| Failed::usage(e.to_string()))
+            Ok((validated.plugins.len(), disabled))
         } else {
             Err(Failed::invalid(format!(
                 "{}: {} error(s):\n{}",
@@ -373,6 +432,20 @@ impl Cli {
         }
     }
 }
+
+/// What a host's [`Cli::serve`] function gets: the running composition, the
+/// whole config document (for the host's own sections) and `--listen`.
+pub struct RunContext {
+    /// The registry, its plugins started.
+    pub registry: Arc<Registry>,
+    /// The configuration document (`[server]` and other host sections).
+    pub document: Document,
+    /// `--listen ADDR`, if given.
+    pub listen: Option<String>,
+}
+
+type ServeFn =
+    Box<dyn Fn(RunContext) -> crate::BoxFuture<'static, Result<(), crate::BoxError>> + Send + Sync>;
 
 struct Failed {
     code: u8,

@@ -1,6 +1,7 @@
 //! The plugin kinds of the pegboard reference application, a small
 //! document-ingest service: documents are classified by every running
-//! [`Classifier`], kept in a [`Store`], and summarised by [`Stats`].
+//! [`Classifier`] and kept in a [`Store`]; `routes` plugins (pegboard's
+//! HTTP kind) serve views of them.
 #![warn(missing_docs)]
 
 use std::collections::BTreeMap;
@@ -16,6 +17,19 @@ pub struct Document {
     pub text: String,
     /// The tags the classifiers gave it, sorted and de-duplicated.
     pub tags: Vec<String>,
+    /// What each classifier answered, by plugin id.
+    #[serde(default)]
+    pub classifiers: BTreeMap<String, ClassifierOutcome>,
+}
+
+/// One classifier's part of classifying a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassifierOutcome {
+    /// `ok`, `error`, `timeout`, `panic`, `rejected` or `skipped`.
+    pub result: String,
+    /// Why it gave no tags, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A store could not do what was asked.
@@ -57,11 +71,4 @@ pub struct ClassifyError(pub String);
 pub trait Classifier {
     /// The tags for `text` (possibly none).
     fn classify(&self, text: &str) -> Result<Vec<String>, ClassifyError>;
-}
-
-/// Summaries over the stored documents (kind `stats`).
-#[pegboard::kind]
-pub trait Stats {
-    /// How many documents carry each tag.
-    fn tag_counts(&self) -> Result<BTreeMap<String, usize>, StoreError>;
 }

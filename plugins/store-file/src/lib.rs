@@ -117,6 +117,7 @@ mod tests {
             id: "1".into(),
             text: "hello".into(),
             tags: vec!["greeting".into()],
+            classifiers: Default::default(),
         };
         FileStore::try_from(config.clone())
             .unwrap()

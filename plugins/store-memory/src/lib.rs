@@ -72,6 +72,7 @@ mod tests {
             id: id.into(),
             text: "t".into(),
             tags: vec![],
+            classifiers: Default::default(),
         }
     }
 

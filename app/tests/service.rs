@@ -1,0 +1,437 @@
+//! The reference service end to end: the real `pegboard` binary on a free
+//! loopback port, talked to over HTTP (issue 4's scenarios).
+//!
+//! Scenarios that need the fault-injection plugin build the binary once more
+//! with the `chaos` feature (in target/e2e, so the outer build's lock is
+//! never waited for).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A running `pegboard` process; killed when dropped.
+struct Server {
+    child: Option<Child>,
+    base: String,
+    /// Keeps the stdout reader's channel open for the process's life.
+    _lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Server {
+    fn start(binary: &Path, dir: &Path, config: Option<&str>, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(binary);
+        cmd.current_dir(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .env_remove("PEGBOARD_ADMIN_TOKEN")
+            .env("PEGBOARD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(config) = config {
+            let path = dir.join("pegboard.toml");
+            std::fs::write(&path, config).unwrap();
+            cmd.arg("--config").arg(&path);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.arg("run");
+        let mut child = cmd.spawn().expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let base = loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server prints its address");
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                break addr.to_owned();
+            }
+        };
+        Server {
+            child: Some(child),
+            base,
+            _lines: lines,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    fn terminate(mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .ok()?
+            .success();
+        assert!(ok);
+        child.wait().ok()?.code()
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pegboard-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn default_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pegboard"))
+}
+
+/// The binary with the `chaos` plugin compiled in.
+fn chaos_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let target = workspace.join("target").join("e2e");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .current_dir(&workspace)
+                .env("CARGO_TARGET_DIR", &target)
+                .args([
+                    "build",
+                    "--quiet",
+                    "--locked",
+                    "-p",
+                    "pegboard-app",
+                    "--features",
+                    "chaos",
+                ])
+                .status()
+                .expect("cargo runs");
+            assert!(
+                status.success(),
+                "building pegboard with --features chaos failed"
+            );
+            target.join("debug").join("pegboard")
+        })
+        .clone()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn get(url: String) -> (u16, Value) {
+    let r = client().get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(url: String, body: Value) -> (u16, Value) {
+    let r = client().post(url).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn plugin<'a>(list: &'a Value, id: &str) -> &'a Value {
+    list["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("{id} in {list}"))
+}
+
+#[tokio::test]
+async fn default_run_serves_and_round_trips_a_document() {
+    let dir = temp_dir("default");
+    let server = Server::start(&default_binary(), &dir, None, &[]);
+
+    assert_eq!(get(server.url("/healthz")).await.0, 200);
+    let (status, ready) = get(server.url("/readyz")).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["status"], "ready");
+
+    let (status, list) = get(server.url("/api/plugins")).await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = list["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "classifier.keywords",
+            "classifier.language",
+            "routes.stats",
+            "store.file",
+            "store.memory"
+        ]
+    );
+    assert_eq!(list["count"], 5);
+
+    let text = "The Rust server sent an invoice for the new database, and we would like to know \
+                whether the payment is still scheduled for tomorrow morning.";
+    let (status, created) = post(server.url("/api/v1/documents"), json!({ "text": text })).await;
+    assert_eq!(status, 201, "{created}");
+    let tags: Vec<&str> = created["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["finance", "lang:eng", "tech"]);
+    assert_eq!(
+        created["classifiers"]["classifier.keywords"]["result"],
+        "ok"
+    );
+    assert_eq!(
+        created["classifiers"]["classifier.language"]["result"],
+        "ok"
+    );
+
+    let id = created["id"].as_str().unwrap();
+    let (status, read) = get(server.url(&format!("/api/v1/documents/{id}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(read, created);
+    assert_eq!(get(server.url("/api/v1/documents/nope")).await.0, 404);
+
+    let (status, stats) = get(server.url("/api/stats")).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["tags"]["finance"], 1);
+
+    // Bad requests are 400 with a message.
+    let r = client()
+        .post(server.url("/api/v1/documents"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let (status, body) = post(server.url("/api/v1/documents"), json!({ "txt": "x" })).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("text"), "{body}");
+
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn a_plugin_panicking_at_start_leaves_the_rest_serving() {
+    let dir = temp_dir("start-panic");
+    let config = "[plugins.classifier.chaos]\non_start = \"panic\"\n[plugins.classifier.chaos.supervision]\nrestart = { policy = \"never\" }\n";
+    let server = Server::start(&chaos_binary(), &dir, Some(config), &[]);
+    let (status, ready) = get(server.url("/readyz")).await;
+    assert_eq!(status, 503);
+    assert_eq!(ready["status"], "not_ready");
+    assert_eq!(ready["plugins"]["classifier.chaos"], false);
+    assert_eq!(ready["plugins"]["classifier.keywords"], true);
+
+    let (_, list) = get(server.url("/api/plugins")).await;
+    let chaos = plugin(&list, "classifier.chaos");
+    assert_eq!(chaos["state"], "failed");
+    assert_eq!(chaos["reason"], "panic");
+
+    let (status, created) = post(
+        server.url("/api/v1/documents"),
+        json!({ "text": "rain and snow in the forecast" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(
+        created["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("weather"))
+    );
+    assert_eq!(
+        created["classifiers"]["classifier.chaos"]["result"],
+        "skipped"
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_or_panicking_classifier_is_cut_off_and_counted() {
+    let dir = temp_dir("classify-hang");
+    let config = "[plugins.classifier.chaos]\non_classify = \"hang\"\n";
+    let server = Server::start(
+        &chaos_binary(),
+        &dir,
+        Some(config),
+        &[("PEGBOARD_TIMEOUT_CLASSIFIER_MS", "300")],
+    );
+    let (status, created) = post(
+        server.url("/api/v1/documents"),
+        json!({ "text": "the bank sent money" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["classifiers"]["classifier.chaos"]["result"],
+        "timeout"
+    );
+    assert_eq!(
+        created["classifiers"]["classifier.keywords"]["result"],
+        "ok"
+    );
+    assert!(
+        created["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("finance"))
+    );
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l == r#"pegboard_plugin_timeouts_total{plugin="classifier.chaos",capability="classifier"} 1"#),
+        "{metrics}"
+    );
+    drop(server);
+
+    let dir = temp_dir("classify-panic");
+    let config = "[plugins.classifier.chaos]\non_classify = \"panic\"\n";
+    let server = Server::start(&chaos_binary(), &dir, Some(config), &[]);
+    for _ in 0..2 {
+        let (status, created) = post(
+            server.url("/api/v1/documents"),
+            json!({ "text": "rust plugin" }),
+        )
+        .await;
+        assert_eq!(status, 201);
+        assert_eq!(
+            created["classifiers"]["classifier.chaos"]["result"],
+            "panic"
+        );
+        assert_eq!(created["tags"], json!(["tech"]));
+    }
+    assert_eq!(get(server.url("/healthz")).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_needs_the_token() {
+    let dir = temp_dir("admin");
+    let server = Server::start(
+        &default_binary(),
+        &dir,
+        None,
+        &[("PEGBOARD_ADMIN_TOKEN", "s3cret")],
+    );
+    let url = server.url("/api/v1/plugins/status");
+    let c = client();
+    for request in [
+        c.get(&url),
+        c.get(&url).header("authorization", "Bearer wrong"),
+        c.get(&url).header("authorization", "Basic s3cret"),
+        c.get(&url).header("x-admin-token", "s3cret"),
+    ] {
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 401);
+        assert!(r.headers().contains_key("www-authenticate"));
+    }
+    post(server.url("/api/v1/documents"), json!({ "text": "one" })).await;
+    post(server.url("/api/v1/documents"), json!({ "text": "two" })).await;
+    let r = c
+        .get(&url)
+        .header("authorization", "Bearer s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let status: Value = r.json().await.unwrap();
+    let keywords = plugin(&status, "classifier.keywords");
+    assert_eq!(keywords["counters"]["classifier"]["successes"], 2);
+    assert_eq!(keywords["enabled"], true);
+    drop(server);
+
+    let server = Server::start(&default_binary(), &temp_dir("no-admin"), None, &[]);
+    let r = client()
+        .get(server.url("/api/v1/plugins/status"))
+        .header("authorization", "Bearer anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "never open by default");
+}
+
+#[tokio::test]
+async fn sigterm_exits_zero_within_the_stop_timeouts() {
+    let dir = temp_dir("sigterm");
+    let config =
+        "[plugins.classifier.chaos]\non_stop = \"hang\"\nsupervision = { stop_timeout_ms = 200 }\n";
+    let server = Server::start(&chaos_binary(), &dir, Some(config), &[]);
+    assert_eq!(get(server.url("/healthz")).await.0, 200);
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn the_file_store_keeps_documents_across_a_restart() {
+    let dir = temp_dir("file-store");
+    let config = "[server]\nstore = \"file\"\n[plugins.store.file]\npath = \"docs.jsonl\"\n[plugins.routes.stats]\nstore = \"file\"\n";
+    let server = Server::start(&default_binary(), &dir, Some(config), &[]);
+    let (status, created) = post(
+        server.url("/api/v1/documents"),
+        json!({ "text": "sun and rain" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(server.terminate(), Some(0));
+
+    let server = Server::start(&default_binary(), &dir, Some(config), &[]);
+    let (status, read) = get(server.url(&format!("/api/v1/documents/{id}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(read, created);
+    let (_, stats) = get(server.url("/api/stats")).await;
+    assert_eq!(stats["documents"], 1);
+}
+
+#[test]
+fn an_invalid_config_file_exits_before_serving_with_every_error() {
+    let dir = temp_dir("invalid");
+    let path = dir.join("bad.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = 8080\n[plugins.store.memory]\ncapacity = 0\n[plugins.classifier.keywords]\nmax_tags = \"all\"\n",
+    )
+    .unwrap();
+    let out = Command::new(default_binary())
+        .current_dir(&dir)
+        .args(["--config", path.to_str().unwrap(), "run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for path in [
+        "/server/listen",
+        "/plugins/store/memory/capacity",
+        "/plugins/classifier/keywords/max_tags",
+    ] {
+        assert!(err.contains(path), "{path} in\n{err}");
+    }
+}

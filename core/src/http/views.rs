@@ -1,0 +1,198 @@
+//! The JSON bodies of the read-only routes, built from [`Registry`] views.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::counters::CounterSnapshot;
+use crate::info::PluginInfo;
+use crate::registry::Registry;
+use crate::state::{Failure, PluginState};
+
+/// Where an in-process plugin runs (remote plugins will report others).
+const IN_PROCESS: &str = "in_process";
+
+/// `GET /readyz`.
+#[derive(Debug, Serialize)]
+pub(super) struct Readiness {
+    pub status: &'static str,
+    /// Every enabled plugin: whether it is up.
+    pub plugins: BTreeMap<String, bool>,
+}
+
+impl Readiness {
+    pub fn of(registry: &Registry) -> Self {
+        let plugins: BTreeMap<String, bool> = registry
+            .catalog()
+            .ids()
+            .iter()
+            .filter_map(|id| {
+                let state = registry.state(id)?;
+                (state != PluginState::Disabled).then(|| (id.clone(), state.is_up()))
+            })
+            .collect();
+        let ready = plugins.values().all(|&up| up);
+        Readiness {
+            status: if ready { "ready" } else { "not_ready" },
+            plugins,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.status == "ready"
+    }
+}
+
+/// `GET /api/plugins`.
+#[derive(Debug, Serialize)]
+pub(super) struct PluginList {
+    pub count: usize,
+    pub plugins: Vec<PluginView>,
+}
+
+/// One plugin of `GET /api/plugins`: every [`PluginInfo`] field at the top
+/// level, plus `reason` and `location`.
+#[derive(Debug, Serialize)]
+pub(super) struct PluginView {
+    #[serde(flatten)]
+    pub info: PluginInfo,
+    /// The failure's [`kind`](Failure::kind) (`"panic"`), `null` when none.
+    pub reason: Option<&'static str>,
+    pub location: &'static str,
+}
+
+impl PluginList {
+    pub fn of(registry: &Registry) -> Self {
+        let plugins: Vec<PluginView> = registry
+            .plugins()
+            .into_iter()
+            .map(|info| PluginView {
+                reason: info.failure.as_ref().map(Failure::kind),
+                location: IN_PROCESS,
+                info,
+            })
+            .collect();
+        PluginList {
+            count: plugins.len(),
+            plugins,
+        }
+    }
+}
+
+/// `GET /api/v1/plugins/status`.
+#[derive(Debug, Serialize)]
+pub(super) struct StatusList {
+    pub count: usize,
+    pub plugins: Vec<StatusView>,
+}
+
+/// One plugin's admin diagnostics (SPEC H3).
+#[derive(Debug, Serialize)]
+pub(super) struct StatusView {
+    pub id: String,
+    /// Not disabled by configuration.
+    pub enabled: bool,
+    /// Its instance is built and it is up (running or degraded).
+    pub loaded: bool,
+    pub state: PluginState,
+    /// Its kind, then its declared capabilities.
+    pub capabilities: Vec<&'static str>,
+    pub validation: Validation,
+    pub last_error: Option<String>,
+    /// Why it cannot be called; `null` when it is up.
+    pub unavailable_reason: Option<String>,
+    /// Invocation counters by capability (the plugin's kind).
+    pub counters: BTreeMap<&'static str, CounterSnapshot>,
+    pub restarts: u32,
+    #[serde(serialize_with = "crate::status::rfc3339")]
+    pub last_updated_at: SystemTime,
+}
+
+/// The outcome of startup validation (metadata, API version, configuration,
+/// dependencies), as opposed to what happened when it ran.
+#[derive(Debug, Serialize)]
+pub(super) struct Validation {
+    /// `ok`, `failed`, or `skipped` (disabled plugins are not validated).
+    pub status: &'static str,
+    /// The failure's kind (`"config"`), `null` unless failed.
+    pub reason: Option<&'static str>,
+    /// The failure's message, `null` unless failed.
+    pub message: Option<String>,
+}
+
+impl StatusList {
+    pub fn of(registry: &Registry) -> Self {
+        let plugins: Vec<StatusView> = registry.plugins().into_iter().map(StatusView::of).collect();
+        StatusList {
+            count: plugins.len(),
+            plugins,
+        }
+    }
+}
+
+impl StatusView {
+    fn of(info: PluginInfo) -> Self {
+        let up = info.state.is_up();
+        let mut capabilities = vec![info.kind];
+        for &c in info.capabilities {
+            if !capabilities.contains(&c) {
+                capabilities.push(c);
+            }
+        }
+        let validation = match &info.failure {
+            Some(Failure::Disabled) => Validation {
+                status: "skipped",
+                reason: None,
+                message: None,
+            },
+            Some(f) if is_validation_failure(f) => Validation {
+                status: "failed",
+                reason: Some(f.kind()),
+                message: Some(f.to_string()),
+            },
+            _ => Validation {
+                status: "ok",
+                reason: None,
+                message: None,
+            },
+        };
+        let unavailable_reason = match (&info.failure, up) {
+            (_, true) => None,
+            (Some(f), false) => Some(f.to_string()),
+            (None, false) => Some(format!("not running (state {})", info.state)),
+        };
+        StatusView {
+            enabled: info.state != PluginState::Disabled,
+            loaded: info.instantiated && up,
+            state: info.state,
+            capabilities,
+            validation,
+            last_error: info.last_error,
+            unavailable_reason,
+            counters: BTreeMap::from([(info.kind, info.counters)]),
+            restarts: info.restarts,
+            last_updated_at: info.updated_at,
+            id: info.id,
+        }
+    }
+}
+
+/// Failures found while the registry was built, before anything ran.
+fn is_validation_failure(f: &Failure) -> bool {
+    match f {
+        Failure::Config { .. }
+        | Failure::IncompatibleApi { .. }
+        | Failure::InvalidDescriptor { .. }
+        | Failure::MissingDependency { .. }
+        | Failure::DependencyVersion { .. }
+        | Failure::AmbiguousDependency { .. }
+        | Failure::Cycle { .. } => true,
+        Failure::Error { .. }
+        | Failure::Panic { .. }
+        | Failure::Timeout { .. }
+        | Failure::Unhealthy { .. }
+        | Failure::Disabled
+        | Failure::Blocked { .. } => false,
+    }
+}
