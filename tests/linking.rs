@@ -17,7 +17,7 @@ fn run_app(features: &[&str], target: &str, args: &[&str]) -> String {
     cmd.current_dir(workspace())
         .env(
             "CARGO_TARGET_DIR",
-            workspace().join("target").join("linking-tests"),
+            workspace().join("target").join("nested"),
         )
         .args([
             "run",

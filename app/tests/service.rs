@@ -2,7 +2,7 @@
 //! loopback port, talked to over HTTP (issue 4's scenarios).
 //!
 //! Scenarios that need the fault-injection plugin build the binary once more
-//! with the `chaos` feature (in target/e2e, so the outer build's lock is
+//! with the `chaos` feature (in target/nested, shared with tests/linking.rs, so the outer build's lock is
 //! never waited for).
 
 use std::io::{BufRead, BufReader};
@@ -106,7 +106,7 @@ fn chaos_binary() -> PathBuf {
     BINARY
         .get_or_init(|| {
             let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-            let target = workspace.join("target").join("e2e");
+            let target = workspace.join("target").join("nested");
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let status = Command::new(cargo)
                 .current_dir(&workspace)
