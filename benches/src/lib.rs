@@ -1,0 +1,1 @@
+//! Support for pegboard's benchmarks: generated plugins (see build.rs).
