@@ -67,34 +67,11 @@ pub const DURATION_BUCKETS: [f64; 17] = [
 ];
 
 /// Every [`PluginState`], in the order their `state` series are exposed.
-const STATES: [PluginState; 10] = [
-    PluginState::Registered,
-    PluginState::Configured,
-    PluginState::Starting,
-    PluginState::Running,
-    PluginState::Degraded,
-    PluginState::Stopping,
-    PluginState::Stopped,
-    PluginState::Failed,
-    PluginState::Disabled,
-    PluginState::Blocked,
-];
+const STATES: [PluginState; 10] = PluginState::ALL;
 
-/// `state`'s position in [`STATES`]. Exhaustive on purpose: a new state
-/// fails to compile here until it is given a series.
-const fn state_index(state: PluginState) -> usize {
-    match state {
-        PluginState::Registered => 0,
-        PluginState::Configured => 1,
-        PluginState::Starting => 2,
-        PluginState::Running => 3,
-        PluginState::Degraded => 4,
-        PluginState::Stopping => 5,
-        PluginState::Stopped => 6,
-        PluginState::Failed => 7,
-        PluginState::Disabled => 8,
-        PluginState::Blocked => 9,
-    }
+/// `state`'s position in [`STATES`].
+fn state_index(state: PluginState) -> usize {
+    usize::from(state.index())
 }
 
 const RESULTS: usize = CallResult::ALL.len();
