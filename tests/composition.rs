@@ -81,6 +81,14 @@ impl Greeter for Polite {
 
 static BUILT: AtomicUsize = AtomicUsize::new(0);
 
+/// Held by every test that builds `counter.once`, so that the test counting
+/// its builds sees only its own (tests run in parallel threads).
+static BUILDS_ONCE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn builds_once() -> std::sync::MutexGuard<'static, ()> {
+    BUILDS_ONCE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Counts how often it was built (to prove lazy, exactly-once construction).
 #[pegboard::plugin(name = "once", version = "0.1.0", api = "0.1", kind = Count, new = Once::new)]
 pub struct Once;
@@ -245,9 +253,7 @@ enabled = false
 "#;
 
 fn registry() -> Registry {
-    let all = pegboard::discover::compiled_in()
-        .into_iter()
-        .chain([&FUTURE]);
+    let all = pegboard::discover::compiled_in().chain([&FUTURE]);
     Registry::builder()
         .descriptors(all)
         .config(Document::from_toml_str(CONFIG).unwrap())
@@ -267,6 +273,7 @@ fn failure(registry: &Registry, id: &str) -> (PluginState, Failure) {
 
 #[test]
 fn the_healthy_half_is_usable_and_every_failure_is_reported() {
+    let _once = builds_once();
     let registry = registry();
     assert_eq!(
         registry.instantiate_all(),
@@ -470,6 +477,8 @@ fn start_order_respects_dependencies_and_breaks_ties_by_id() {
 
 #[test]
 fn instances_are_lazy_and_built_exactly_once_under_concurrent_access() {
+    let _once = builds_once();
+    let built_before = BUILT.load(Ordering::SeqCst);
     let registry = registry();
     assert!(
         !registry.plugin("counter.once").unwrap().instantiated,
@@ -487,7 +496,11 @@ fn instances_are_lazy_and_built_exactly_once_under_concurrent_access() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(BUILT.load(Ordering::SeqCst), 1, "built exactly once");
+    assert_eq!(
+        BUILT.load(Ordering::SeqCst) - built_before,
+        1,
+        "built exactly once"
+    );
     assert!(instances.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
     assert!(registry.plugin("counter.once").unwrap().instantiated);
 }
@@ -574,22 +587,23 @@ fn the_composition_check_helper_lists_every_problem() {
         assert!(report.contains(id), "{id} missing from:\n{report}");
     }
     // A sound subset passes.
+    let _once = builds_once();
     let sound = pegboard::discover::compiled_in()
-        .into_iter()
         .filter(|d| ["english", "polite", "once"].contains(&d.name()));
     pegboard::testing::check_composition(Registry::builder().descriptors(sound)).unwrap();
 }
 
 #[test]
 fn order_does_not_depend_on_link_order() {
-    let mut descriptors = pegboard::discover::compiled_in();
+    let mut descriptors: Vec<_> = pegboard::discover::compiled_in().collect();
     let forward = pegboard::Catalog::new(descriptors.iter().copied()).unwrap();
     descriptors.reverse();
     let backward = pegboard::Catalog::new(descriptors.iter().copied()).unwrap();
-    assert_eq!(forward.ids(), backward.ids());
-    let mut sorted = forward.ids().to_vec();
+    let forward_ids: Vec<&str> = forward.ids().collect();
+    assert_eq!(forward_ids, backward.ids().collect::<Vec<_>>());
+    let mut sorted = forward_ids.clone();
     sorted.sort_by(|a, b| a.split_once('.').cmp(&b.split_once('.')));
-    assert_eq!(forward.ids(), sorted.as_slice());
+    assert_eq!(forward_ids, sorted);
 
     let a = Registry::builder()
         .descriptors(descriptors.iter().copied())

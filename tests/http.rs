@@ -148,7 +148,6 @@ const TOKEN: &str = "correct-horse-battery-staple";
 /// sections of plugins left out, started.
 async fn start(ids: &[&str]) -> (Arc<Registry>, Supervisor) {
     let descriptors = pegboard::discover::compiled_in()
-        .into_iter()
         .filter(|d| ids.contains(&format!("{}.{}", d.kind(), d.name()).as_str()));
     let mut config = String::from(CONFIG);
     if !ids.contains(&"probe.strict") {

@@ -48,9 +48,7 @@ macro_rules! service {
 }
 
 fn registry(names: &[&str], config: &str) -> Arc<Registry> {
-    let descriptors = pegboard::discover::compiled_in()
-        .into_iter()
-        .filter(|d| names.contains(&d.name()));
+    let descriptors = pegboard::discover::compiled_in().filter(|d| names.contains(&d.name()));
     Arc::new(
         Registry::builder()
             .descriptors(descriptors)

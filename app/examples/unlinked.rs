@@ -4,5 +4,5 @@
 //! test runs it to prove the pitfall is real on this platform.
 
 fn main() {
-    println!("{}", pegboard::discover::compiled_in().len());
+    println!("{}", pegboard::discover::compiled_in().count());
 }

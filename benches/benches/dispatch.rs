@@ -94,7 +94,6 @@ keyword_classifiers! {
 /// The compiled-in descriptors of kind `classifier` whose name passes `keep`.
 fn classifiers(keep: impl Fn(&str) -> bool) -> Vec<&'static PluginDescriptor> {
     pegboard::discover::compiled_in()
-        .into_iter()
         .filter(|d| d.kind() == "classifier" && keep(d.name()))
         .collect()
 }

@@ -29,10 +29,13 @@ fn p1_registry_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("p1_registry_build");
     group.warm_up_time(Duration::from_secs(1));
     for n in SIZES {
-        assert!(
-            n <= PLUGINS,
-            "built with {PLUGINS} generated plugins (PEGBOARD_BENCH_PLUGINS), P1 needs {n}"
-        );
+        if n > PLUGINS {
+            // BENCHMARKS.md shows the size as missing.
+            eprintln!(
+                "p1_registry_build/{n} skipped: built with {PLUGINS} generated plugins (PEGBOARD_BENCH_PLUGINS)"
+            );
+            continue;
+        }
         group.throughput(Throughput::Elements(n as u64));
         if n >= 10_000 {
             // About 0.15 s an iteration: 30 of them need more than 3 s.
@@ -53,11 +56,8 @@ fn p1_registry_build(c: &mut Criterion) {
         // The first N found are taken as found (the catalog sorts them).
         group.bench_with_input(BenchmarkId::new(BACKEND, n), &n, |b, &n| {
             b.iter(|| {
-                let discovered: Vec<_> = compiled_in()
-                    .into_iter()
-                    .filter(|d| d.kind() == KIND)
-                    .take(n)
-                    .collect();
+                let discovered: Vec<_> =
+                    compiled_in().filter(|d| d.kind() == KIND).take(n).collect();
                 Registry::builder()
                     .descriptors(discovered)
                     .build()
@@ -122,7 +122,7 @@ fn p1_discover(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
         .sample_size(50);
-    group.throughput(Throughput::Elements(compiled_in().len() as u64));
+    group.throughput(Throughput::Elements(compiled_in().count() as u64));
     group.bench_function(BACKEND, |b| b.iter(compiled_in));
     group.finish();
 }

@@ -52,7 +52,6 @@ include!(concat!(env!("OUT_DIR"), "/generated.rs"));
 /// (none in particular).
 pub fn bench_descriptors() -> Vec<&'static PluginDescriptor> {
     pegboard::discover::compiled_in()
-        .into_iter()
         .filter(|d| d.kind() == KIND)
         .collect()
 }

@@ -1,6 +1,7 @@
 //! The discovered descriptors, sorted, de-duplicated and indexed.
 
 use std::collections::HashMap;
+
 use std::fmt;
 
 use serde::Serialize;
@@ -12,12 +13,28 @@ use crate::descriptor::PluginDescriptor;
 ///
 /// Plugin index `i` is the same everywhere a composition is described
 /// (config, dependency graph, registry), so ties are always broken by id.
+///
+/// Building one allocates a fixed number of times, whatever the number of
+/// plugins: the ids live in one string, and the index is one hash table from
+/// plugin name to the plugins of that name (with `foldhash`: the keys are
+/// compiled-in names; a query can look them up but never add one).
 #[derive(Debug, Clone)]
 pub struct Catalog {
     descriptors: Vec<&'static PluginDescriptor>,
-    ids: Vec<String>,
-    index: HashMap<(&'static str, &'static str), usize>,
+    /// Every id (`kind.name`), one after the other.
+    ids: String,
+    /// Where id `i` ends in `ids` (it starts where id `i - 1` ends).
+    id_ends: Vec<usize>,
+    /// Plugin name → the first plugin of that name, in catalog order.
+    by_name: HashMap<&'static str, u32, foldhash::fast::FixedState>,
+    /// The next plugin with the same name as plugin `i` (in another kind),
+    /// or [`NONE`]: names are nearly always unique, so this chain is
+    /// nearly always one long, and a lookup hashes only the name.
+    same_name: Vec<u32>,
 }
+
+/// The end of a `same_name` chain.
+const NONE: u32 = u32::MAX;
 
 /// Two registrations of one `kind.name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +74,12 @@ pub enum CatalogError {
         /// A plugin of the second trait.
         second: String,
     },
+    /// More plugins than a catalog indexes (`u32::MAX`).
+    #[error("{count} plugins are more than a catalog can index ({})", u32::MAX)]
+    TooMany {
+        /// How many were given.
+        count: usize,
+    },
 }
 
 fn join(d: &[Duplicate]) -> String {
@@ -64,6 +87,14 @@ fn join(d: &[Duplicate]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// String equality that first tries the pointer: a kind's name is one
+/// constant, so a lookup usually passes the very `&'static str` the
+/// descriptor holds.
+#[inline]
+fn same_str(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 impl Catalog {
@@ -78,14 +109,25 @@ impl Catalog {
         descriptors: impl IntoIterator<Item = &'static PluginDescriptor>,
     ) -> Result<Catalog, CatalogError> {
         let mut descriptors: Vec<&'static PluginDescriptor> = descriptors.into_iter().collect();
-        descriptors.sort_by(|a, b| {
-            (a.kind(), a.name(), a.file(), a.line()).cmp(&(b.kind(), b.name(), b.file(), b.line()))
+        descriptors.sort_unstable_by(|a, b| {
+            (
+                a.kind(),
+                a.name(),
+                a.file(),
+                a.line(),
+                std::ptr::from_ref(*a),
+            )
+                .cmp(&(
+                    b.kind(),
+                    b.name(),
+                    b.file(),
+                    b.line(),
+                    std::ptr::from_ref(*b),
+                ))
         });
         descriptors.dedup_by(|a, b| std::ptr::eq(*a, *b));
 
         let mut duplicates = Vec::new();
-        let mut kinds: HashMap<&'static str, &'static PluginDescriptor> = HashMap::new();
-        let mut index = HashMap::with_capacity(descriptors.len());
         let mut i = 0;
         while i < descriptors.len() {
             let d = descriptors[i];
@@ -101,32 +143,64 @@ impl Catalog {
                     sources: descriptors[i..j].iter().map(|d| d.source()).collect(),
                 });
             }
-            match kinds.get(d.kind()) {
-                Some(other) if other.kind_type_id() != d.kind_type_id() => {
-                    return Err(CatalogError::KindCollision {
-                        kind: d.kind().to_owned(),
-                        first: format!("{} at {}", other.id(), other.source()),
-                        second: format!("{} at {}", d.id(), d.source()),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    kinds.insert(d.kind(), d);
-                }
-            }
             i = j;
+        }
+        // Sorted by kind, so each kind is one run: every plugin of a run
+        // must name the same trait as the run's first.
+        let mut first = 0;
+        for (i, d) in descriptors.iter().enumerate() {
+            let head = descriptors[first];
+            if head.kind() != d.kind() {
+                first = i;
+            } else if head.kind_type_id() != d.kind_type_id() {
+                return Err(CatalogError::KindCollision {
+                    kind: d.kind().to_owned(),
+                    first: format!("{} at {}", head.id(), head.source()),
+                    second: format!("{} at {}", d.id(), d.source()),
+                });
+            }
         }
         if !duplicates.is_empty() {
             return Err(CatalogError::Duplicates(duplicates));
         }
-        for (i, d) in descriptors.iter().enumerate() {
-            index.insert((d.kind(), d.name()), i);
+
+        if u32::try_from(descriptors.len()).is_err() {
+            return Err(CatalogError::TooMany {
+                count: descriptors.len(),
+            });
         }
-        let ids = descriptors.iter().map(|d| d.id()).collect();
+
+        let length: usize = descriptors
+            .iter()
+            .map(|d| d.kind().len() + 1 + d.name().len())
+            .sum();
+        let mut ids = String::with_capacity(length);
+        let mut id_ends = Vec::with_capacity(descriptors.len());
+        for d in &descriptors {
+            ids.push_str(d.kind());
+            ids.push('.');
+            ids.push_str(d.name());
+            id_ends.push(ids.len());
+        }
+        let mut by_name = HashMap::with_capacity_and_hasher(
+            descriptors.len(),
+            foldhash::fast::FixedState::default(),
+        );
+        let mut same_name = vec![NONE; descriptors.len()];
+        // Backwards, so that each chain runs in catalog order.
+        for (i, d) in descriptors.iter().enumerate().rev() {
+            // Fits: the length was checked above.
+            let i = i as u32;
+            if let Some(next) = by_name.insert(d.name(), i) {
+                same_name[i as usize] = next;
+            }
+        }
         Ok(Catalog {
             descriptors,
             ids,
-            index,
+            id_ends,
+            by_name,
+            same_name,
         })
     }
 
@@ -135,9 +209,19 @@ impl Catalog {
         &self.descriptors
     }
 
-    /// The ids, in the same order.
-    pub fn ids(&self) -> &[String] {
-        &self.ids
+    /// The id (`kind.name`) of plugin `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not below [`len`](Self::len), like indexing a slice.
+    pub fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        &self.ids[start..self.id_ends[i]]
+    }
+
+    /// The ids, in the same order as [`descriptors`](Self::descriptors).
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
+        (0..self.len()).map(|i| self.id(i))
     }
 
     /// The number of plugins.
@@ -151,8 +235,10 @@ impl Catalog {
     }
 
     /// The index of `kind.name`.
+    #[inline]
     pub fn find(&self, kind: &str, name: &str) -> Option<usize> {
-        self.index.get(&(kind, name)).copied()
+        self.find_name(name)
+            .find(|&i| same_str(self.descriptors[i].kind(), kind))
     }
 
     /// The index of a plugin given by id (`kind.name`).
@@ -161,13 +247,14 @@ impl Catalog {
         self.find(kind, name)
     }
 
-    /// Indices of every plugin named `name`, in any kind.
-    pub fn find_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.descriptors
-            .iter()
-            .enumerate()
-            .filter(move |(_, d)| d.name() == name)
-            .map(|(i, _)| i)
+    /// Indices of every plugin named `name`, in any kind, in catalog order.
+    pub fn find_name(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        let mut next = self.by_name.get(name).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let i = (next != NONE).then_some(next as usize)?;
+            next = self.same_name[i];
+            Some(i)
+        })
     }
 
     /// Indices of every plugin of `kind`, in name order.
@@ -178,5 +265,81 @@ impl Catalog {
             .take_while(move |d| d.kind() == kind)
             .enumerate()
             .map(move |(i, _)| start + i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    trait Alpha {}
+    trait Beta {}
+
+    macro_rules! descriptor {
+        ($kind:literal, $name:literal, $trait:ty) => {
+            PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+                name: $name,
+                kind: $kind,
+                kind_type: crate::__private::type_id_of::<$trait>,
+                version: "1.0.0",
+                api: "0.1",
+                description: "",
+                crate_name: "tests",
+                crate_version: "0.0.0",
+                file: "catalog.rs",
+                line: 1,
+                dependencies: &[],
+                capabilities: &[],
+                config: None,
+                factory: |_, _| Err("never built".into()),
+            })
+        };
+    }
+
+    static ALPHA_X: PluginDescriptor = descriptor!("alpha", "x", dyn Alpha);
+    static ALPHA_Y: PluginDescriptor = descriptor!("alpha", "y", dyn Alpha);
+    static BETA_X: PluginDescriptor = descriptor!("beta", "x", dyn Beta);
+    static BETA_Z: PluginDescriptor = descriptor!("beta", "z", dyn Beta);
+
+    fn catalog() -> Catalog {
+        // Given out of order and with a repeat: sorted, and counted once.
+        Catalog::new([&BETA_Z, &ALPHA_Y, &BETA_X, &ALPHA_X, &BETA_Z]).unwrap()
+    }
+
+    #[test]
+    fn ids_are_sorted_by_kind_then_name() {
+        let c = catalog();
+        assert_eq!(c.len(), 4);
+        assert_eq!(
+            c.ids().collect::<Vec<_>>(),
+            ["alpha.x", "alpha.y", "beta.x", "beta.z"]
+        );
+        assert_eq!(c.id(0), "alpha.x");
+        assert_eq!(c.id(3), "beta.z");
+        assert_eq!(c.ids().len(), 4);
+    }
+
+    #[test]
+    fn lookups_by_kind_and_name_by_name_and_by_id() {
+        let c = catalog();
+        assert_eq!(c.find("alpha", "x"), Some(0));
+        assert_eq!(c.find("beta", "x"), Some(2));
+        assert_eq!(c.find(&String::from("beta"), &String::from("z")), Some(3));
+        assert_eq!(c.find("alpha", "z"), None);
+        assert_eq!(c.find("gamma", "x"), None);
+        assert_eq!(c.find_name("x").collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(c.find_name("y").collect::<Vec<_>>(), [1]);
+        assert_eq!(c.find_name("w").count(), 0);
+        assert_eq!(c.find_id("beta.z"), Some(3));
+        assert_eq!(c.find_id("betaz"), None);
+        assert_eq!(c.of_kind("beta").collect::<Vec<_>>(), [2, 3]);
+    }
+
+    #[test]
+    fn an_empty_catalog_finds_nothing() {
+        let c = Catalog::new([]).unwrap();
+        assert!(c.is_empty());
+        assert_eq!(c.find("alpha", "x"), None);
+        assert_eq!(c.ids().count(), 0);
     }
 }

@@ -2,6 +2,8 @@
 //! compile time, again, for descriptors that did not come from this build's
 //! macro (remote plugins, hand-written descriptors) and as defence in depth.
 
+use std::collections::HashMap;
+
 use crate::catalog::Catalog;
 use crate::config::{ConfigValidator, PluginSchema};
 use crate::descriptor::PluginDescriptor;
@@ -14,29 +16,58 @@ pub fn is_valid_name(name: &str) -> bool {
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
 }
 
-/// Checks names, the plugin version and API compatibility (SPEC V2, V3).
-pub(crate) fn check_descriptor(d: &PluginDescriptor) -> Result<(), Failure> {
-    for (what, name) in [("kind", d.kind()), ("name", d.name())] {
-        if !is_valid_name(name) {
+/// Checks names, the plugin version and API compatibility (SPEC V2, V3) of
+/// many descriptors, parsing each distinct version and API string once: the plugins of one build nearly all share a few of
+/// them, and parsing semver for every plugin was most of the check's cost.
+#[derive(Default)]
+pub(crate) struct DescriptorChecker {
+    versions: HashMap<&'static str, Result<(), String>, foldhash::fast::FixedState>,
+    apis: HashMap<&'static str, Result<(), ApiProblem>, foldhash::fast::FixedState>,
+}
+
+/// Why an API requirement is refused, before the plugin's id is attached.
+#[derive(Clone)]
+enum ApiProblem {
+    Invalid(String),
+    Incompatible(String),
+}
+
+impl DescriptorChecker {
+    /// Checks one descriptor.
+    pub(crate) fn check(&mut self, d: &PluginDescriptor) -> Result<(), Failure> {
+        for (what, name) in [("kind", d.kind()), ("name", d.name())] {
+            if !is_valid_name(name) {
+                return Err(Failure::InvalidDescriptor {
+                    message: format!("{what} `{name}` must match [a-z0-9][a-z0-9_-]*"),
+                });
+            }
+        }
+        let version = self.versions.entry(d.version()).or_insert_with(|| {
+            semver::Version::parse(d.version())
+                .map(drop)
+                .map_err(|e| format!("version `{}` is not valid semver: {e}", d.version()))
+        });
+        if let Err(message) = version {
             return Err(Failure::InvalidDescriptor {
-                message: format!("{what} `{name}` must match [a-z0-9][a-z0-9_-]*"),
+                message: message.clone(),
             });
         }
-    }
-    if let Err(e) = semver::Version::parse(d.version()) {
-        return Err(Failure::InvalidDescriptor {
-            message: format!("version `{}` is not valid semver: {e}", d.version()),
+        let api = self.apis.entry(d.api()).or_insert_with(|| {
+            let required = pegboard_api::parse_api_version(d.api())
+                .map_err(|e| ApiProblem::Invalid(e.to_string()))?;
+            pegboard_api::check_compatible(&required, &pegboard_api::api_version())
+                .map_err(|e| ApiProblem::Incompatible(e.to_string()))
         });
-    }
-    let required =
-        pegboard_api::parse_api_version(d.api()).map_err(|e| Failure::InvalidDescriptor {
-            message: e.to_string(),
-        })?;
-    pegboard_api::check_compatible(&required, &pegboard_api::api_version()).map_err(|e| {
-        Failure::IncompatibleApi {
-            message: format!("plugin `{}` {e}", d.id()),
+        match api {
+            Ok(()) => Ok(()),
+            Err(ApiProblem::Invalid(message)) => Err(Failure::InvalidDescriptor {
+                message: message.clone(),
+            }),
+            Err(ApiProblem::Incompatible(e)) => Err(Failure::IncompatibleApi {
+                message: format!("plugin `{}` {e}", d.id()),
+            }),
         }
-    })
+    }
 }
 
 /// The config validator for a catalog, and per plugin a failure if its
@@ -64,7 +95,7 @@ pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Optio
                 None => (None, serde_json::Value::Object(Default::default())),
             };
             PluginSchema {
-                id: catalog.ids()[i].clone(),
+                id: catalog.id(i).to_owned(),
                 kind: d.kind().to_owned(),
                 name: d.name().to_owned(),
                 schema,
@@ -73,4 +104,77 @@ pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Optio
         })
         .collect();
     (ConfigValidator::new(schemas), failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::descriptor::PluginDescriptor;
+
+    trait Nothing {}
+
+    const fn descriptor(
+        name: &'static str,
+        version: &'static str,
+        api: &'static str,
+    ) -> PluginDescriptor {
+        PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+            name,
+            kind: "thing",
+            kind_type: crate::__private::type_id_of::<dyn Nothing>,
+            version,
+            api,
+            description: "",
+            crate_name: "tests",
+            crate_version: "0.0.0",
+            file: "compat.rs",
+            line: 1,
+            dependencies: &[],
+            capabilities: &[],
+            config: None,
+            factory: |_, _| Err("never built".into()),
+        })
+    }
+
+    static OK_A: PluginDescriptor = descriptor("a", "1.0.0", "0.1");
+    static OK_B: PluginDescriptor = descriptor("b", "1.0.0", "0.1");
+    static FUTURE_C: PluginDescriptor = descriptor("c", "1.0.0", "9.0");
+    static FUTURE_D: PluginDescriptor = descriptor("d", "1.0.0", "9.0");
+    static BAD_VERSION: PluginDescriptor = descriptor("e", "1.0", "0.1");
+    static BAD_API: PluginDescriptor = descriptor("f", "1.0.0", "one");
+    static BAD_NAME: PluginDescriptor = descriptor("G", "1.0.0", "0.1");
+
+    #[test]
+    fn each_distinct_string_is_parsed_once_and_failures_name_their_plugin() {
+        let mut checker = DescriptorChecker::default();
+        assert_eq!(checker.check(&OK_A), Ok(()));
+        assert_eq!(checker.check(&OK_B), Ok(()));
+        for (d, id) in [(&FUTURE_C, "thing.c"), (&FUTURE_D, "thing.d")] {
+            let Err(Failure::IncompatibleApi { message }) = checker.check(d) else {
+                panic!("{id} is incompatible");
+            };
+            assert!(
+                message.starts_with(&format!("plugin `{id}` requires pegboard API 9.0.0")),
+                "{message}"
+            );
+        }
+        assert_eq!(checker.versions.len(), 1, "one distinct version string");
+        assert_eq!(checker.apis.len(), 2, "two distinct API strings");
+
+        let Err(Failure::InvalidDescriptor { message }) = checker.check(&BAD_VERSION) else {
+            panic!("bad version");
+        };
+        assert!(
+            message.starts_with("version `1.0` is not valid semver"),
+            "{message}"
+        );
+        assert!(matches!(
+            checker.check(&BAD_API),
+            Err(Failure::InvalidDescriptor { .. })
+        ));
+        let Err(Failure::InvalidDescriptor { message }) = checker.check(&BAD_NAME) else {
+            panic!("bad name");
+        };
+        assert_eq!(message, "name `G` must match [a-z0-9][a-z0-9_-]*");
+    }
 }

@@ -30,7 +30,7 @@ impl<'r> Context<'r> {
 
     /// The id (`kind.name`) of the plugin being built.
     pub fn id(&self) -> &str {
-        &self.registry.catalog().ids()[self.index]
+        self.registry.catalog().id(self.index)
     }
 
     /// A declared dependency of kind `K` named `name`, built on first use.

@@ -22,23 +22,53 @@ inventory::collect!(PluginRegistration);
 
 /// Every plugin descriptor compiled into this binary, in no particular order.
 ///
+/// Nothing is collected or allocated: with `linkme` this walks the link-time
+/// slice, with `inventory` its registration list. Collect it when you need
+/// a `Vec`; [`Catalog`](crate::Catalog) takes it as it is.
+///
 /// A plugin crate that the binary depends on but never names is not linked,
 /// and its plugins are missing here: see [`link_plugins!`](crate::link_plugins).
-pub fn compiled_in() -> Vec<&'static PluginDescriptor> {
+///
+/// ```
+/// let ids: Vec<String> = pegboard::discover::compiled_in().map(|d| d.id()).collect();
+/// # let _ = ids;
+/// ```
+pub fn compiled_in() -> CompiledIn {
+    CompiledIn {
+        #[cfg(feature = "inventory")]
+        inner: inventory::iter::<PluginRegistration>.into_iter(),
+        #[cfg(all(feature = "linkme", not(feature = "inventory")))]
+        inner: PEGBOARD_PLUGINS.iter(),
+        #[cfg(not(any(feature = "linkme", feature = "inventory")))]
+        inner: [].iter(),
+    }
+}
+
+/// The iterator [`compiled_in`] returns.
+#[derive(Clone)]
+pub struct CompiledIn {
     #[cfg(feature = "inventory")]
-    {
-        inventory::iter::<PluginRegistration>
-            .into_iter()
-            .map(|r| r.0)
-            .collect()
+    inner: <inventory::iter<PluginRegistration> as IntoIterator>::IntoIter,
+    #[cfg(not(feature = "inventory"))]
+    inner: std::slice::Iter<'static, PluginRegistration>,
+}
+
+impl Iterator for CompiledIn {
+    type Item = &'static PluginDescriptor;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'static PluginDescriptor> {
+        self.inner.next().map(|r| r.0)
     }
-    #[cfg(all(feature = "linkme", not(feature = "inventory")))]
-    {
-        PEGBOARD_PLUGINS.iter().map(|r| r.0).collect()
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
     }
-    #[cfg(not(any(feature = "linkme", feature = "inventory")))]
-    {
-        Vec::new()
+}
+
+impl std::fmt::Debug for CompiledIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledIn").finish_non_exhaustive()
     }
 }
 

@@ -118,7 +118,7 @@ impl PluginInfo {
     ) -> Self {
         let d = catalog.descriptors()[i];
         PluginInfo {
-            id: catalog.ids()[i].clone(),
+            id: catalog.id(i).to_owned(),
             kind: d.kind(),
             name: d.name(),
             version: d.version(),
@@ -138,7 +138,7 @@ impl PluginInfo {
                     requirement: (!dep.requirement.is_empty()).then_some(dep.requirement),
                     optional: dep.optional,
                     resolved: match resolve::find(catalog, dep) {
-                        Resolved::Found(j) => Some(catalog.ids()[j].clone()),
+                        Resolved::Found(j) => Some(catalog.id(j).to_owned()),
                         _ => None,
                     },
                 })

@@ -117,7 +117,7 @@ impl Registry {
                 name: name.to_owned(),
                 suggestion: crate::suggest::closest(
                     &format!("{}.{name}", K::NAME),
-                    self.catalog.ids().iter().map(String::as_str),
+                    self.catalog.ids(),
                 ),
             });
         };
@@ -128,7 +128,7 @@ impl Registry {
         }
         let instance = self.instance(index)?;
         instance.get::<K>().ok_or_else(|| Error::KindMismatch {
-            id: self.catalog.ids()[index].clone(),
+            id: self.catalog.id(index).to_owned(),
             expected: std::any::type_name::<K>(),
         })
     }
@@ -169,7 +169,7 @@ impl Registry {
     /// The plugins that can start, in start order (dependencies first, ties
     /// by id).
     pub fn start_order(&self) -> impl Iterator<Item = &str> + '_ {
-        self.order.iter().map(|&i| self.catalog.ids()[i].as_str())
+        self.order.iter().map(|&i| self.catalog.id(i))
     }
 
     /// The start order grouped into levels; the plugins of one level do not
@@ -177,7 +177,7 @@ impl Registry {
     pub fn levels(&self) -> Vec<Vec<&str>> {
         self.levels
             .iter()
-            .map(|l| l.iter().map(|&i| self.catalog.ids()[i].as_str()).collect())
+            .map(|l| l.iter().map(|&i| self.catalog.id(i)).collect())
             .collect()
     }
 
@@ -204,7 +204,7 @@ impl Registry {
                 let failure = self.status(i).failure.clone();
                 match failure {
                     Some(Failure::Disabled) | None => None,
-                    Some(f) => Some((self.catalog.ids()[i].clone(), f)),
+                    Some(f) => Some((self.catalog.id(i).to_owned(), f)),
                 }
             })
             .collect()
@@ -269,7 +269,7 @@ impl Registry {
         };
         if changed {
             self.metrics.state(i, state);
-            crate::telemetry::lifecycle(&self.catalog.ids()[i], state, failure.as_ref());
+            crate::telemetry::lifecycle(self.catalog.id(i), state, failure.as_ref());
         }
     }
 
@@ -339,7 +339,7 @@ impl Registry {
             return Ok(instance);
         }
         let unavailable = |status: &Status, failure: &Failure| Error::Unavailable {
-            id: self.catalog.ids()[i].clone(),
+            id: self.catalog.id(i).to_owned(),
             state: status.state,
             failure: failure.clone(),
         };
@@ -406,7 +406,7 @@ impl Registry {
     /// Marks `i` failed (dropping its instance) and its required dependents
     /// blocked. Returns the dependents that became blocked.
     pub(crate) fn fail(&self, i: usize, failure: Failure) -> Vec<usize> {
-        let cause = format!("{} {}", self.catalog.ids()[i], failure);
+        let cause = format!("{} {}", self.catalog.id(i), failure);
         self.slots[i].instance.store(None);
         self.set_state(i, failure.state(), Some(failure));
         let mut blocked = Vec::new();
@@ -416,7 +416,7 @@ impl Registry {
                 let failure = Failure::Blocked {
                     chain: chain
                         .iter()
-                        .map(|&c| self.catalog.ids()[c].clone())
+                        .map(|&c| self.catalog.id(c).to_owned())
                         .collect(),
                     cause: cause.clone(),
                 };
@@ -495,8 +495,9 @@ impl RegistryBuilder {
         let mut initial: Vec<Option<Failure>> = vec![None; n];
         let mut notes: Vec<Vec<String>> = vec![Vec::new(); n];
 
+        let mut checker = crate::compat::DescriptorChecker::default();
         for (i, d) in catalog.descriptors().iter().enumerate() {
-            initial[i] = crate::compat::check_descriptor(d).err();
+            initial[i] = checker.check(d).err();
         }
 
         let (validator, schema_failures) = crate::compat::config_validator(&catalog);
@@ -531,6 +532,7 @@ impl RegistryBuilder {
         }
 
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
+        let now = std::time::SystemTime::now();
         let plan = order::resolve(&graph, &initial);
 
         let slots: Vec<Slot> = plan
@@ -545,23 +547,23 @@ impl RegistryBuilder {
                     Planned::Cycle { path } => (
                         PluginState::Failed,
                         Some(Failure::Cycle {
-                            path: path.iter().map(|&c| catalog.ids()[c].clone()).collect(),
+                            path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
                         }),
                         None,
                     ),
                     Planned::Blocked { chain } => {
                         let root = chain.last().copied().unwrap_or(0);
                         let cause = match &plan.status[root] {
-                            Planned::Failed(f) => format!("{} {}", catalog.ids()[root], f),
+                            Planned::Failed(f) => format!("{} {}", catalog.id(root), f),
                             Planned::Cycle { .. } => {
-                                format!("{} is on a dependency cycle", catalog.ids()[root])
+                                format!("{} is on a dependency cycle", catalog.id(root))
                             }
-                            _ => format!("{} is not available", catalog.ids()[root]),
+                            _ => format!("{} is not available", catalog.id(root)),
                         };
                         (
                             PluginState::Blocked,
                             Some(Failure::Blocked {
-                                chain: chain.iter().map(|&c| catalog.ids()[c].clone()).collect(),
+                                chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
                                 cause,
                             }),
                             None,
@@ -573,7 +575,7 @@ impl RegistryBuilder {
                     level,
                     notes,
                     state: AtomicU8::new(state.index()),
-                    status: Mutex::new(Status::new(state, failure)),
+                    status: Mutex::new(Status::new(state, failure, now)),
                     instance: ArcSwapOption::empty(),
                     build: Mutex::new(()),
                     counters: CallCounters::new(),
@@ -586,7 +588,7 @@ impl RegistryBuilder {
             match &status.failure {
                 None | Some(Failure::Disabled) | Some(Failure::Blocked { .. }) => {}
                 Some(f) => crate::telemetry::validation_error(
-                    Some(&catalog.ids()[i]),
+                    Some(catalog.id(i)),
                     f.kind(),
                     &f.to_string(),
                 ),
@@ -595,14 +597,13 @@ impl RegistryBuilder {
         let metrics = Metrics::new(
             catalog
                 .ids()
-                .iter()
                 .zip(catalog.descriptors())
-                .map(|(id, d)| (id.as_str(), d.kind())),
+                .map(|(id, d)| (id, d.kind())),
         );
         for (i, slot) in slots.iter().enumerate() {
             let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
             metrics.state(i, status.state);
-            crate::telemetry::lifecycle(&catalog.ids()[i], status.state, status.failure.as_ref());
+            crate::telemetry::lifecycle(catalog.id(i), status.state, status.failure.as_ref());
         }
         Ok(Registry {
             catalog,

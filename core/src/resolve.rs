@@ -65,7 +65,7 @@ pub(crate) fn dependency_graph(
                     dependency: dep.spec(),
                     candidates: candidates
                         .iter()
-                        .map(|&c| catalog.ids()[c].clone())
+                        .map(|&c| catalog.id(c).to_owned())
                         .collect(),
                 }),
             };
@@ -95,7 +95,7 @@ fn version_mismatch(catalog: &Catalog, dep: &Dependency, target: usize) -> Optio
     };
     (!ok).then(|| Failure::DependencyVersion {
         dependency: dep.spec(),
-        found: catalog.ids()[target].clone(),
+        found: catalog.id(target).to_owned(),
         version: found.version().to_owned(),
     })
 }

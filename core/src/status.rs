@@ -49,32 +49,37 @@ pub(crate) struct Status {
     /// The last error it ever had, kept after it recovers.
     pub last_error: Option<String>,
     pub updated_at: SystemTime,
-    pub transitions: VecDeque<Transition>,
+    pub transitions: History,
     pub health: Option<Health>,
     pub health_checked_at: Option<SystemTime>,
     pub restarts: u32,
 }
 
 impl Status {
-    pub fn new(state: PluginState, failure: Option<Failure>) -> Self {
-        let now = SystemTime::now();
+    /// A plugin that left `registered` for `state` at `now` (one clock
+    /// reading serves a whole registry build).
+    pub fn new(state: PluginState, failure: Option<Failure>, now: SystemTime) -> Self {
         let mut status = Status {
             state: PluginState::Registered,
             failure: None,
             last_error: None,
             updated_at: now,
-            transitions: VecDeque::new(),
+            transitions: History::default(),
             health: None,
             health_checked_at: None,
             restarts: 0,
         };
-        status.set(state, failure);
+        status.set_at(state, failure, now);
         status
     }
 
     /// Moves to `to`, recording the transition; a failure becomes the last
     /// error too. Returns whether the state changed.
     pub fn set(&mut self, to: PluginState, failure: Option<Failure>) -> bool {
+        self.set_at(to, failure, SystemTime::now())
+    }
+
+    fn set_at(&mut self, to: PluginState, failure: Option<Failure>, now: SystemTime) -> bool {
         let reason = failure.as_ref().map(ToString::to_string);
         if let Some(r) = &reason {
             if !matches!(failure, Some(Failure::Disabled)) {
@@ -84,11 +89,7 @@ impl Status {
         let changed = to != self.state || failure != self.failure;
         self.failure = failure;
         if changed {
-            let now = SystemTime::now();
-            if self.transitions.len() == HISTORY {
-                self.transitions.pop_front();
-            }
-            self.transitions.push_back(Transition {
+            self.transitions.push(Transition {
                 from: self.state,
                 to,
                 at: now,
@@ -98,5 +99,89 @@ impl Status {
             self.updated_at = now;
         }
         changed
+    }
+}
+
+/// The last [`HISTORY`] transitions, oldest first.
+///
+/// The first one is kept inline: every plugin has one (from `registered`,
+/// when the registry is built) and most never get another, so a registry
+/// build allocates no history at all.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct History {
+    first: Option<Transition>,
+    rest: VecDeque<Transition>,
+}
+
+impl History {
+    /// Appends `t`, dropping the oldest transition when [`HISTORY`] are kept.
+    pub fn push(&mut self, t: Transition) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(t);
+            return;
+        }
+        if self.len() == HISTORY && self.first.take().is_none() {
+            self.rest.pop_front();
+        }
+        self.rest.push_back(t);
+    }
+
+    /// How many transitions are kept.
+    pub fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+}
+
+impl From<History> for Vec<Transition> {
+    fn from(h: History) -> Self {
+        let mut v = Vec::with_capacity(h.len());
+        v.extend(h.first);
+        v.extend(h.rest);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn to(state: PluginState, n: u64) -> Transition {
+        Transition {
+            from: PluginState::Registered,
+            to: state,
+            at: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(n),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_new_status_keeps_its_first_transition_inline() {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(7);
+        let status = Status::new(PluginState::Configured, None, now);
+        assert_eq!(status.transitions.len(), 1);
+        assert_eq!(status.transitions.rest.capacity(), 0, "nothing allocated");
+        let all: Vec<Transition> = status.transitions.into();
+        assert_eq!(all[0].from, PluginState::Registered);
+        assert_eq!(all[0].to, PluginState::Configured);
+        assert_eq!(all[0].at, now);
+    }
+
+    #[test]
+    fn the_history_keeps_the_last_transitions_in_order() {
+        let mut h = History::default();
+        for n in 0..(HISTORY as u64 + 5) {
+            h.push(to(PluginState::Running, n));
+            assert_eq!(h.len(), (n as usize + 1).min(HISTORY));
+        }
+        let kept: Vec<u64> = Vec::from(h)
+            .iter()
+            .map(|t| {
+                t.at.duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+            })
+            .collect();
+        let expected: Vec<u64> = (5..HISTORY as u64 + 5).collect();
+        assert_eq!(kept, expected);
     }
 }

@@ -11,15 +11,15 @@ pub(super) fn text(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
     for (level, ids) in registry.levels().iter().enumerate() {
         writeln!(out, "  level {level}: {}", ids.join(", "))?;
     }
-    let ids = registry.catalog().ids();
+    let catalog = registry.catalog();
     let graph = registry.graph();
     writeln!(out, "dependencies:")?;
     let mut any = false;
-    for (i, id) in ids.iter().enumerate() {
+    for (i, id) in catalog.ids().enumerate() {
         for (dep, optional) in graph.dependencies(i) {
             any = true;
             let opt = if optional { " (optional)" } else { "" };
-            writeln!(out, "  {id} -> {}{opt}", ids[dep])?;
+            writeln!(out, "  {id} -> {}{opt}", catalog.id(dep))?;
         }
     }
     if !any {
@@ -63,12 +63,12 @@ pub(super) fn dot(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
             quote_raw(&label)
         )?;
     }
-    let ids = registry.catalog().ids();
+    let catalog = registry.catalog();
     let graph = registry.graph();
-    for (i, id) in ids.iter().enumerate() {
+    for (i, id) in catalog.ids().enumerate() {
         for (dep, optional) in graph.dependencies(i) {
             let style = if optional { " [style=dashed]" } else { "" };
-            writeln!(out, "  {} -> {}{style};", quote(id), quote(&ids[dep]))?;
+            writeln!(out, "  {} -> {}{style};", quote(id), quote(catalog.id(dep)))?;
         }
     }
     writeln!(out, "}}")

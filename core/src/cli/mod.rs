@@ -412,7 +412,7 @@ impl Cli {
         errors.extend(validated.errors().map(ToString::to_string));
         for (i, failure) in schema_failures.iter().enumerate() {
             if let Some(f) = failure {
-                errors.push(format!("{}: {f}", catalog.ids()[i]));
+                errors.push(format!("{}: {f}", catalog.id(i)));
             }
         }
         if errors.is_empty() {

@@ -217,7 +217,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
         Fut: Future<Output = Result<T, E>>,
     {
         let registry = self.registry;
-        let id = registry.catalog().ids()[i].as_str();
+        let id = registry.catalog().id(i);
         crate::telemetry::dispatch_start(id, K::NAME);
         let started = Instant::now();
         let (result, value, error) = match self.prepare(i) {

@@ -26,10 +26,9 @@ impl Readiness {
         let plugins: BTreeMap<String, bool> = registry
             .catalog()
             .ids()
-            .iter()
             .filter_map(|id| {
                 let state = registry.state(id)?;
-                (state != PluginState::Disabled).then(|| (id.clone(), state.is_up()))
+                (state != PluginState::Disabled).then(|| (id.to_owned(), state.is_up()))
             })
             .collect();
         let ready = plugins.values().all(|&up| up);

@@ -125,7 +125,7 @@ impl Supervisor {
             .order_indices()
             .iter()
             .filter(|&&i| registry.slot_state(i).is_up())
-            .map(|&i| registry.catalog().ids()[i].clone())
+            .map(|&i| registry.catalog().id(i).to_owned())
             .collect();
         StartReport {
             running,
@@ -181,7 +181,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Inner {
     fn id(&self, i: usize) -> &str {
-        &self.registry.catalog().ids()[i]
+        self.registry.catalog().id(i)
     }
 
     fn stopping(&self) -> bool {
