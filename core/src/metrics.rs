@@ -52,9 +52,13 @@
 //! Each plugin's [`CallCounters`] also hold its duration histograms (for
 //! each result, one atomic count per bucket and an atomic sum of
 //! nanoseconds), allocated on the plugin's first recorded invocation (about
-//! 1 KiB), so plugins that are never called cost nothing. Recording an
-//! invocation is a few relaxed atomic adds: it never locks, formats or
-//! hashes, nor allocates after that first call.
+//! 1 KiB), so plugins that are never called cost nothing. The metrics' part
+//! of recording an invocation ([`CallCounters::record`], called by dispatch)
+//! is three relaxed atomic adds and a scan of the bucket bounds from the
+//! shortest: it never locks, formats or hashes, nor allocates after that
+//! first call. State changes and restarts record nothing beyond the
+//! registry's own bookkeeping; a dispatch failure is one atomic add after a
+//! binary search.
 //!
 //! Rendering copies the numbers into a snapshot (a few words per plugin plus
 //! the histograms of the plugins called so far), reads each plugin's restart
@@ -63,6 +67,7 @@
 //! render, so `_count` always equals the `+Inf` bucket.
 //!
 //! [`CallCounters`]: crate::CallCounters
+//! [`CallCounters::record`]: crate::CallCounters::record
 
 use std::fmt;
 use std::sync::Arc;
