@@ -1,28 +1,34 @@
 //! Per-plugin invocation counters (SPEC X5), kept next to each plugin in the
 //! registry and read by the status reports.
 //!
-//! Recording is lock-free and allocation-free for every result but the
-//! failures that carry a message, which also update [`last_error`] behind a
-//! mutex (failures are the rare path).
+//! They also hold the plugin's duration histograms, which
+//! [`metrics`](crate::metrics) renders with the counts at scrape time.
+//!
+//! Recording is lock-free for every result but the failures that carry a
+//! message, which also update [`last_error`] behind a mutex (failures are
+//! the rare path). It allocates only on a plugin's first invocation (its
+//! duration histograms) and when a failure's message does not fit the
+//! buffer kept from the previous one.
 //!
 //! [`last_error`]: CounterSnapshot::last_error
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::CallResult;
+use crate::metrics::Durations;
 
 /// Counters of one plugin's invocations (a plugin has exactly one kind, so
 /// these are also its per-kind counters).
 ///
-/// Every field is an atomic, updated with `Relaxed` ordering: a
-/// [`snapshot`](Self::snapshot) taken while invocations are being recorded is
-/// not one consistent cut (the count of one result may already include an
-/// invocation whose `last_*` fields are not written yet), but no count is
-/// ever lost.
+/// Every count (also each duration bucket and sum) is an atomic, updated
+/// with `Relaxed` ordering: a [`snapshot`](Self::snapshot) taken while
+/// invocations are being recorded is not one consistent cut (the count of
+/// one result may already include an invocation whose `last_*` fields are
+/// not written yet), but no count is ever lost.
 #[derive(Default, Debug)]
 pub struct CallCounters {
     /// One count per [`CallResult`], indexed by [`CallResult::index`].
@@ -33,6 +39,10 @@ pub struct CallCounters {
     last_result: AtomicU8,
     /// The message of the last failure. Written only on failures.
     last_error: Mutex<Option<String>>,
+    /// Duration histograms per result, allocated on the first invocation
+    /// (about 1 KiB; inline, every plugin of a large registry would carry
+    /// them from the start).
+    durations: OnceLock<Box<Durations>>,
 }
 
 impl CallCounters {
@@ -50,12 +60,16 @@ impl CallCounters {
     /// a message is recorded with the result's name (`"timeout"`) as its
     /// message.
     ///
-    /// Allocation-free except when a failure's message does not fit the
-    /// buffer kept from the previous failure.
+    /// Allocation-free except for the first invocation (which allocates
+    /// the duration histograms) and when a failure's message does not fit
+    /// the buffer kept from the previous failure.
     pub fn record(&self, result: CallResult, duration: Duration, error: Option<&str>) {
         self.by_result[result.index()].fetch_add(1, Ordering::Relaxed);
         // Durations beyond u64::MAX - 1 ns (584 years) saturate.
         let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.durations
+            .get_or_init(Box::default)
+            .observe(result, nanos);
         self.last_duration_nanos
             .store(nanos.min(u64::MAX - 1) + 1, Ordering::Relaxed);
         // At most 6 results, so `index() + 1` always fits a u8.
@@ -76,9 +90,19 @@ impl CallCounters {
         }
     }
 
+    /// How many invocations ended with `result`.
+    pub(crate) fn count(&self, result: CallResult) -> u64 {
+        self.by_result[result.index()].load(Ordering::Relaxed)
+    }
+
+    /// The duration histograms, unless nothing was recorded yet.
+    pub(crate) fn durations(&self) -> Option<&Durations> {
+        self.durations.get().map(|d| &**d)
+    }
+
     /// The counters as they are now.
     pub fn snapshot(&self) -> CounterSnapshot {
-        let count = |r: CallResult| self.by_result[r.index()].load(Ordering::Relaxed);
+        let count = |r: CallResult| self.count(r);
         let errors = count(CallResult::Error);
         let timeouts = count(CallResult::Timeout);
         let panics = count(CallResult::Panic);

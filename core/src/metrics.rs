@@ -14,13 +14,13 @@
 //!
 //! `plugin` is the plugin's id (`kind.name`), `capability` its kind's name,
 //! `result` one of [`CallResult::ALL`] and `state` one of the
-//! [`PluginState`] names. Every series is created by [`Metrics::new`] from
-//! the registered plugins, so label values only ever come from that set
-//! (bounded cardinality: per plugin 6 invocation counters, 6 histograms,
-//! 1 timeout counter, 10 state gauges and 1 restart counter, plus one
-//! dispatch-failure counter per capability), and a scraper sees every plugin
-//! from the first scrape, with zeros. Nothing a caller passes at run time
-//! creates a series.
+//! [`PluginState`] names. [`Metrics`] is a view of one [`Registry`]: every
+//! series is rendered at scrape time from the registry's plugins, so label
+//! values only ever come from that set (bounded cardinality: per plugin 6
+//! invocation counters, 6 histograms, 1 timeout counter, 10 state gauges and
+//! 1 restart counter, plus one dispatch-failure counter per capability), and
+//! a scraper sees every plugin from the first scrape, with zeros. Nothing a
+//! caller passes at run time creates a series.
 //!
 //! # Format
 //!
@@ -34,24 +34,53 @@
 //!
 //! # Cost
 //!
-//! Recording never allocates, formats or hashes: every series handle is
-//! cloned into vectors at construction and [`Metrics::invocation`] indexes
-//! them by plugin index and [`CallResult::index`] (one atomic add for the
-//! counter, one uncontended-per-series mutex for the histogram observation).
+//! The metrics keep no state of their own but the duration histograms and
+//! the dispatch-failure counters; everything else is read at render time
+//! from what the registry keeps anyway:
+//!
+//! - invocations and timeouts: each plugin's [`CallCounters`] (one atomic
+//!   count per [`CallResult`]),
+//! - the state: the plugin's state, mirrored in an atomic for dispatch,
+//! - restarts: the plugin's status,
+//! - labels: the plugins' descriptors (`&'static` kind and name), written
+//!   into the text as it is encoded, never copied.
+//!
+//! So building a registry allocates nothing per plugin for metrics: only the
+//! dispatch-failure table, one atomic counter per kind (kinds are few),
+//! sorted by kind name for a binary search without hashing.
+//!
+//! Each plugin's [`CallCounters`] also hold its duration histograms (for
+//! each result, one atomic count per bucket and an atomic sum of
+//! nanoseconds), allocated on the plugin's first recorded invocation (about
+//! 1 KiB), so plugins that are never called cost nothing. The metrics' part
+//! of recording an invocation ([`CallCounters::record`], called by dispatch)
+//! is three relaxed atomic adds and a scan of the bucket bounds from the
+//! shortest: it never locks, formats or hashes, nor allocates after that
+//! first call. State changes and restarts record nothing beyond the
+//! registry's own bookkeeping; a dispatch failure is one atomic add after a
+//! binary search.
+//!
+//! Rendering copies the numbers into a snapshot (a few words per plugin plus
+//! the histograms of the plugins called so far), reads each plugin's restart
+//! count under its status lock, and encodes the snapshot with
+//! `prometheus-client`. Bucket counts are kept per bucket and cumulated at
+//! render, so `_count` always equals the `+Inf` bucket.
+//!
+//! [`CallCounters`]: crate::CallCounters
+//! [`CallCounters::record`]: crate::CallCounters::record
 
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::metrics::{MetricType, TypedMetric};
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::encoding::{
+    EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
 
+use crate::descriptor::PluginDescriptor;
+use crate::registry::Registry;
 use crate::{CallResult, PluginState};
 
 /// The HTTP `Content-Type` of [`Metrics::render`]'s output: OpenMetrics text
@@ -66,296 +95,527 @@ pub const DURATION_BUCKETS: [f64; 17] = [
     5.0, 10.0, 30.0,
 ];
 
-/// Every [`PluginState`], in the order their `state` series are exposed.
-const STATES: [PluginState; 10] = PluginState::ALL;
+/// [`DURATION_BUCKETS`] in nanoseconds, for recording without floats.
+const BUCKET_NANOS: [u64; 17] = [
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+    2_500_000_000,
+    5_000_000_000,
+    10_000_000_000,
+    30_000_000_000,
+];
 
-/// `state`'s position in [`STATES`].
-fn state_index(state: PluginState) -> usize {
-    usize::from(state.index())
-}
+/// Buckets per histogram: [`DURATION_BUCKETS`] and `+Inf`.
+const BUCKETS: usize = DURATION_BUCKETS.len() + 1;
 
 const RESULTS: usize = CallResult::ALL.len();
 
-/// The series of one plugin, indexed by [`CallResult::index`] and
-/// [`state_index`]; handles shared with the registry's families.
-#[derive(Debug)]
-struct PluginSeries {
-    invocations: [Counter; RESULTS],
-    durations: [Histogram; RESULTS],
-    timeouts: Counter,
-    restarts: Counter,
-    states: [Gauge; STATES.len()],
-    /// The state whose gauge is 1; the lock orders concurrent changes.
-    current: Mutex<PluginState>,
+/// Every [`PluginState`], in the order their `state` series are exposed.
+const STATES: [PluginState; 10] = PluginState::ALL;
+
+/// One duration histogram: how many observations fell in each bucket (not
+/// cumulated: bucket `i` counts durations in `(bound[i-1], bound[i]]`, the
+/// last one those over 30 s) and their sum.
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [AtomicU64; BUCKETS],
+    /// Wraps after 584 years of total duration.
+    sum_nanos: AtomicU64,
 }
 
-/// The plugin metrics of one registry (see the [module docs](self) for the
-/// series). `Send + Sync`; share it behind an `Arc`.
+impl Histogram {
+    #[inline]
+    fn observe(&self, nanos: u64) {
+        // The first bucket whose bound is >= nanos: a linear scan from the
+        // shortest, so the fast calls whose overhead matters stop at once.
+        let bucket = BUCKET_NANOS
+            .iter()
+            .position(|&b| nanos <= b)
+            .unwrap_or(BUCKET_NANOS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> HistogramSnapshot {
+        HistogramSnapshot {
+            buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
+            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The duration histograms of one plugin, one per [`CallResult`] (indexed by
+/// [`CallResult::index`]). Kept in its [`CallCounters`](crate::CallCounters),
+/// allocated on its first recorded invocation.
+#[derive(Debug, Default)]
+pub(crate) struct Durations([Histogram; RESULTS]);
+
+impl Durations {
+    /// Records one invocation that ended with `result` after `nanos`.
+    /// Lock-free and allocation-free: two relaxed atomic adds.
+    #[inline]
+    pub(crate) fn observe(&self, result: CallResult, nanos: u64) {
+        self.0[result.index()].observe(nanos);
+    }
+}
+
+/// The metric state a registry keeps beside its plugins (the rest is read
+/// from them at render time; see the [module docs](self#cost)).
 #[derive(Debug)]
-pub struct Metrics {
-    registry: Registry,
-    plugins: Vec<PluginSeries>,
-    /// Sorted by capability, for a binary search without hashing.
-    dispatch_failures: Vec<(Arc<str>, Counter)>,
+pub(crate) struct MetricsState {
+    /// One counter per kind, sorted by kind name for a binary search
+    /// without hashing (kinds are few).
+    dispatch_failures: Box<[(&'static str, AtomicU64)]>,
     /// The length of the last rendering, to size the next one's buffer.
     last_render_len: AtomicUsize,
 }
 
-impl Metrics {
-    /// Creates every series.
-    ///
-    /// `plugins`: (plugin id, capability) for every registered plugin, in
-    /// registry index order (the index later passed to
-    /// [`invocation`](Self::invocation), [`state`](Self::state) and
-    /// [`restart`](Self::restart)). The capability is the plugin's kind name.
-    /// Ids are expected to be unique (the catalog de-duplicates them). Label
-    /// values only ever come from this set.
-    pub fn new<'a>(plugins: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut invocations = Vec::new();
-        let mut durations = Vec::new();
-        let mut timeouts = Vec::new();
-        let mut states = Vec::new();
-        let mut restarts = Vec::new();
-        let mut capabilities: Vec<Arc<str>> = Vec::new();
-        let mut series = Vec::new();
-
-        for (id, capability) in plugins {
-            let plugin: Arc<str> = Arc::from(id);
-            let capability = match capabilities.iter().find(|c| ***c == *capability) {
-                Some(c) => Arc::clone(c),
-                None => {
-                    let c: Arc<str> = Arc::from(capability);
-                    capabilities.push(Arc::clone(&c));
-                    c
-                }
-            };
-            let s = PluginSeries {
-                invocations: std::array::from_fn(|_| Counter::default()),
-                durations: std::array::from_fn(|_| Histogram::new(DURATION_BUCKETS)),
-                timeouts: Counter::default(),
-                restarts: Counter::default(),
-                states: std::array::from_fn(|_| Gauge::default()),
-                current: Mutex::new(PluginState::Registered),
-            };
-            s.states[state_index(PluginState::Registered)].set(1);
-
-            for result in CallResult::ALL {
-                let labels = InvocationLabels {
-                    plugin: Arc::clone(&plugin),
-                    capability: Arc::clone(&capability),
-                    result: result.as_str(),
-                };
-                invocations.push((labels.clone(), s.invocations[result.index()].clone()));
-                durations.push((labels, s.durations[result.index()].clone()));
+impl MetricsState {
+    /// The state for a registry of `descriptors` (one dispatch-failure
+    /// counter per distinct kind).
+    pub(crate) fn new(descriptors: &[&'static PluginDescriptor]) -> Self {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for d in descriptors {
+            // Catalogs are sorted by kind, so this keeps one entry per kind;
+            // the sort below only makes sure.
+            if kinds.last() != Some(&d.kind()) {
+                kinds.push(d.kind());
             }
-            timeouts.push((
-                PluginCapabilityLabels {
-                    plugin: Arc::clone(&plugin),
-                    capability,
-                },
-                s.timeouts.clone(),
-            ));
-            for state in STATES {
-                states.push((
-                    StateLabels {
-                        plugin: Arc::clone(&plugin),
-                        state: state.as_str(),
-                    },
-                    s.states[state_index(state)].clone(),
-                ));
-            }
-            restarts.push((PluginLabels { plugin }, s.restarts.clone()));
-            series.push(s);
         }
-
-        let dispatch_failures: Vec<(CapabilityLabels, Counter)> = capabilities
-            .iter()
-            .map(|c| {
-                let labels = CapabilityLabels {
-                    capability: Arc::clone(c),
-                };
-                (labels, Counter::default())
-            })
-            .collect();
-        let mut by_capability: Vec<(Arc<str>, Counter)> = dispatch_failures
-            .iter()
-            .map(|(labels, counter)| (Arc::clone(&labels.capability), counter.clone()))
-            .collect();
-        by_capability.sort_by(|a, b| a.0.cmp(&b.0));
-
-        let mut registry = Registry::default();
-        registry.register(
-            "pegboard_plugin_invocations",
-            "Plugin invocations, by plugin, capability and result",
-            Fixed(invocations),
-        );
-        registry.register_with_unit(
-            "pegboard_plugin_invocation_duration",
-            "Duration of plugin invocations, by plugin, capability and result",
-            Unit::Seconds,
-            Fixed(durations),
-        );
-        registry.register(
-            "pegboard_plugin_timeouts",
-            "Plugin invocations that timed out",
-            Fixed(timeouts),
-        );
-        registry.register(
-            "pegboard_plugin_dispatch_failures",
-            "Dispatches on a capability that reached no plugin successfully",
-            Fixed(dispatch_failures),
-        );
-        registry.register(
-            "pegboard_plugin_state",
-            "Lifecycle state of each plugin: 1 for the current state, 0 for the others",
-            Fixed(states),
-        );
-        registry.register(
-            "pegboard_plugin_restarts",
-            "Plugin restarts by the supervisor",
-            Fixed(restarts),
-        );
-
-        Metrics {
-            registry,
-            plugins: series,
-            dispatch_failures: by_capability,
+        kinds.sort_unstable();
+        kinds.dedup();
+        MetricsState {
+            dispatch_failures: kinds.into_iter().map(|k| (k, AtomicU64::new(0))).collect(),
             last_render_len: AtomicUsize::new(0),
         }
     }
 
-    /// Records one invocation of plugin `index`: its invocation counter and
-    /// duration histogram for `result`, and its timeout counter when
-    /// `result` is [`CallResult::Timeout`]. An index outside the registered
-    /// set is ignored.
-    ///
-    /// Never allocates, formats or hashes.
-    #[inline]
-    pub fn invocation(&self, index: usize, result: CallResult, duration: Duration) {
-        let Some(plugin) = self.plugins.get(index) else {
-            return;
-        };
-        let i = result.index();
-        plugin.invocations[i].inc();
-        plugin.durations[i].observe(duration.as_secs_f64());
-        if result == CallResult::Timeout {
-            plugin.timeouts.inc();
+    fn dispatch_failure(&self, capability: &str) {
+        if let Ok(i) = self
+            .dispatch_failures
+            .binary_search_by(|(c, _)| (*c).cmp(capability))
+        {
+            self.dispatch_failures[i].1.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// The plugin metrics of one registry, rendered on demand (see the
+/// [module docs](self) for the series); from [`Registry::metrics`].
+#[derive(Clone, Copy)]
+pub struct Metrics<'r> {
+    registry: &'r Registry,
+    state: &'r MetricsState,
+}
+
+impl fmt::Debug for Metrics<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metrics")
+            .field("plugins", &self.registry.catalog().len())
+            .field("state", self.state)
+            .finish()
+    }
+}
+
+impl<'r> Metrics<'r> {
+    pub(crate) fn new(registry: &'r Registry, state: &'r MetricsState) -> Self {
+        Metrics { registry, state }
     }
 
     /// Records a dispatch on `capability` that reached no plugin
     /// successfully: a call to a plugin that is not running or not found, or
     /// a fan-out in which no plugin succeeded. A capability no registered
     /// plugin has is ignored (caller data never creates a series).
-    pub fn dispatch_failure(&self, capability: &str) {
-        if let Ok(i) = self
-            .dispatch_failures
-            .binary_search_by(|(c, _)| (**c).cmp(capability))
-        {
-            self.dispatch_failures[i].1.inc();
-        }
-    }
-
-    /// Records that plugin `index` is now in `state`: its gauge for `state`
-    /// becomes 1 and the one for its previous state 0. An index outside the
-    /// registered set is ignored.
-    pub fn state(&self, index: usize, state: PluginState) {
-        let Some(plugin) = self.plugins.get(index) else {
-            return;
-        };
-        let mut current = plugin
-            .current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        plugin.states[state_index(*current)].set(0);
-        plugin.states[state_index(state)].set(1);
-        *current = state;
-    }
-
-    /// Records a restart of plugin `index`. An index outside the registered
-    /// set is ignored.
-    pub fn restart(&self, index: usize) {
-        if let Some(plugin) = self.plugins.get(index) {
-            plugin.restarts.inc();
-        }
+    pub(crate) fn dispatch_failure(&self, capability: &str) {
+        self.state.dispatch_failure(capability);
     }
 
     /// Every series in the OpenMetrics text format, ending with `# EOF`
     /// (what `/metrics` serves, with [`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(self.last_render_len.load(Ordering::Relaxed) + 1024);
+        let hint = self.state.last_render_len.load(Ordering::Relaxed);
+        let mut out = String::with_capacity(hint + 1024);
         self.encode(&mut out)
             .expect("encoding counters, gauges and classic histograms into a String cannot fail");
-        self.last_render_len.store(out.len(), Ordering::Relaxed);
+        self.state
+            .last_render_len
+            .store(out.len(), Ordering::Relaxed);
         out
     }
 
     /// Writes what [`render`](Self::render) returns into `writer`.
     pub fn encode(&self, writer: &mut impl fmt::Write) -> fmt::Result {
-        prometheus_client::encoding::text::encode(writer, &self.registry)
+        let snapshot = Arc::new(self.snapshot());
+        let family = |series| Family {
+            snapshot: Arc::clone(&snapshot),
+            series,
+        };
+        let mut registry = prometheus_client::registry::Registry::default();
+        registry.register(
+            "pegboard_plugin_invocations",
+            "Plugin invocations, by plugin, capability and result",
+            family(Series::Invocations),
+        );
+        registry.register_with_unit(
+            "pegboard_plugin_invocation_duration",
+            "Duration of plugin invocations, by plugin, capability and result",
+            Unit::Seconds,
+            family(Series::Durations),
+        );
+        registry.register(
+            "pegboard_plugin_timeouts",
+            "Plugin invocations that timed out",
+            family(Series::Timeouts),
+        );
+        registry.register(
+            "pegboard_plugin_dispatch_failures",
+            "Dispatches on a capability that reached no plugin successfully",
+            family(Series::DispatchFailures),
+        );
+        registry.register(
+            "pegboard_plugin_state",
+            "Lifecycle state of each plugin: 1 for the current state, 0 for the others",
+            family(Series::States),
+        );
+        registry.register(
+            "pegboard_plugin_restarts",
+            "Plugin restarts by the supervisor",
+            family(Series::Restarts),
+        );
+        prometheus_client::encoding::text::encode(writer, &registry)
+    }
+
+    /// Every number the series show, read now.
+    fn snapshot(&self) -> Snapshot {
+        let registry = self.registry;
+        let descriptors = registry.catalog().descriptors();
+        let mut plugins = Vec::with_capacity(descriptors.len());
+        let mut histograms = Vec::new();
+        for (i, &descriptor) in descriptors.iter().enumerate() {
+            let counters = registry.slot_counters(i);
+            let durations = counters.durations().map(|d| {
+                let first = histograms.len();
+                histograms.extend(d.0.iter().map(Histogram::snapshot));
+                first
+            });
+            plugins.push(PluginSnapshot {
+                descriptor,
+                invocations: CallResult::ALL.map(|r| counters.count(r)),
+                durations,
+                state: registry.slot_state(i),
+                restarts: registry.slot_restarts(i),
+            });
+        }
+        let dispatch_failures = self
+            .state
+            .dispatch_failures
+            .iter()
+            .map(|(capability, n)| (*capability, n.load(Ordering::Relaxed)))
+            .collect();
+        Snapshot {
+            plugins,
+            histograms,
+            dispatch_failures,
+        }
     }
 }
 
-/// A metric family whose series are fixed at construction and exposed in
-/// that order (unlike `prometheus_client`'s `Family`, which is a hash map
-/// behind a lock, grows on lookup and encodes in hash order).
+/// What one rendering shows, copied out of the registry (the families
+/// `prometheus-client` encodes must be `'static`).
 #[derive(Debug)]
-struct Fixed<L, M>(Vec<(L, M)>);
+struct Snapshot {
+    /// In registry index order.
+    plugins: Vec<PluginSnapshot>,
+    /// [`RESULTS`] consecutive histograms for each plugin that has any.
+    histograms: Vec<HistogramSnapshot>,
+    /// (capability, count), sorted by capability.
+    dispatch_failures: Vec<(&'static str, u64)>,
+}
 
-impl<L, M> EncodeMetric for Fixed<L, M>
-where
-    L: EncodeLabelSet,
-    M: EncodeMetric + TypedMetric,
-{
+#[derive(Debug)]
+struct PluginSnapshot {
+    descriptor: &'static PluginDescriptor,
+    /// By [`CallResult::index`].
+    invocations: [u64; RESULTS],
+    /// Where this plugin's histograms start in [`Snapshot::histograms`];
+    /// `None` until its first invocation (every histogram still empty).
+    durations: Option<usize>,
+    state: PluginState,
+    restarts: u32,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct HistogramSnapshot {
+    buckets: [u64; BUCKETS],
+    sum_nanos: u64,
+}
+
+const EMPTY_HISTOGRAM: HistogramSnapshot = HistogramSnapshot {
+    buckets: [0; BUCKETS],
+    sum_nanos: 0,
+};
+
+/// The families, in the order they are exposed.
+#[derive(Debug, Clone, Copy)]
+enum Series {
+    Invocations,
+    Durations,
+    Timeouts,
+    DispatchFailures,
+    States,
+    Restarts,
+}
+
+/// One family of a [`Snapshot`], registered for one rendering.
+#[derive(Debug)]
+struct Family {
+    snapshot: Arc<Snapshot>,
+    series: Series,
+}
+
+impl EncodeMetric for Family {
     fn encode(&self, mut encoder: MetricEncoder) -> fmt::Result {
-        for (labels, metric) in &self.0 {
-            metric.encode(encoder.encode_family(labels)?)?;
+        let s = &*self.snapshot;
+        match self.series {
+            Series::Invocations => {
+                for p in &s.plugins {
+                    for result in CallResult::ALL {
+                        let labels = InvocationLabels::new(p.descriptor, result);
+                        counter(&mut encoder, &labels, p.invocations[result.index()])?;
+                    }
+                }
+            }
+            Series::Durations => {
+                for p in &s.plugins {
+                    for result in CallResult::ALL {
+                        let h = match p.durations {
+                            Some(first) => &s.histograms[first + result.index()],
+                            None => &EMPTY_HISTOGRAM,
+                        };
+                        let labels = InvocationLabels::new(p.descriptor, result);
+                        histogram(&mut encoder, &labels, h)?;
+                    }
+                }
+            }
+            Series::Timeouts => {
+                for p in &s.plugins {
+                    let labels = PluginCapabilityLabels {
+                        plugin: PluginId(p.descriptor),
+                        capability: p.descriptor.kind(),
+                    };
+                    let timeouts = p.invocations[CallResult::Timeout.index()];
+                    counter(&mut encoder, &labels, timeouts)?;
+                }
+            }
+            Series::DispatchFailures => {
+                for &(capability, failures) in &s.dispatch_failures {
+                    counter(&mut encoder, &CapabilityLabels { capability }, failures)?;
+                }
+            }
+            Series::States => {
+                for p in &s.plugins {
+                    for state in STATES {
+                        let labels = StateLabels {
+                            plugin: PluginId(p.descriptor),
+                            state: state.as_str(),
+                        };
+                        let value = i64::from(state == p.state);
+                        encoder.encode_family(&labels)?.encode_gauge(&value)?;
+                    }
+                }
+            }
+            Series::Restarts => {
+                for p in &s.plugins {
+                    let labels = PluginLabels {
+                        plugin: PluginId(p.descriptor),
+                    };
+                    counter(&mut encoder, &labels, u64::from(p.restarts))?;
+                }
+            }
         }
         Ok(())
     }
 
     fn metric_type(&self) -> MetricType {
-        M::TYPE
+        match self.series {
+            Series::Durations => MetricType::Histogram,
+            Series::States => MetricType::Gauge,
+            Series::Invocations
+            | Series::Timeouts
+            | Series::DispatchFailures
+            | Series::Restarts => MetricType::Counter,
+        }
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        match self.series {
+            Series::DispatchFailures => self.snapshot.dispatch_failures.is_empty(),
+            _ => self.snapshot.plugins.is_empty(),
+        }
     }
 }
 
-#[derive(Debug, Clone, EncodeLabelSet)]
+fn counter(encoder: &mut MetricEncoder, labels: &impl EncodeLabelSet, value: u64) -> fmt::Result {
+    encoder
+        .encode_family(labels)?
+        .encode_counter::<NoLabelSet, _, u64>(&value, None)
+}
+
+fn histogram(
+    encoder: &mut MetricEncoder,
+    labels: &impl EncodeLabelSet,
+    h: &HistogramSnapshot,
+) -> fmt::Result {
+    // (upper bound, count in this bucket alone): the encoder cumulates.
+    let buckets: [(f64, u64); BUCKETS] = std::array::from_fn(|i| {
+        let bound = DURATION_BUCKETS.get(i).copied().unwrap_or(f64::INFINITY);
+        (bound, h.buckets[i])
+    });
+    let count = h.buckets.iter().sum();
+    let sum = h.sum_nanos as f64 / 1e9;
+    encoder
+        .encode_family(labels)?
+        .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+}
+
+/// A plugin's id (`kind.name`) as a label value, written from its
+/// descriptor's `&'static` parts.
+#[derive(Debug, Clone, Copy)]
+struct PluginId(&'static PluginDescriptor);
+
+impl EncodeLabelValue for PluginId {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> fmt::Result {
+        use fmt::Write as _;
+        encoder.write_str(self.0.kind())?;
+        encoder.write_char('.')?;
+        encoder.write_str(self.0.name())
+    }
+}
+
+#[derive(Debug, EncodeLabelSet)]
 struct InvocationLabels {
-    plugin: Arc<str>,
-    capability: Arc<str>,
+    plugin: PluginId,
+    capability: &'static str,
     result: &'static str,
+}
+
+impl InvocationLabels {
+    fn new(descriptor: &'static PluginDescriptor, result: CallResult) -> Self {
+        InvocationLabels {
+            plugin: PluginId(descriptor),
+            capability: descriptor.kind(),
+            result: result.as_str(),
+        }
+    }
 }
 
 #[derive(Debug, EncodeLabelSet)]
 struct PluginCapabilityLabels {
-    plugin: Arc<str>,
-    capability: Arc<str>,
+    plugin: PluginId,
+    capability: &'static str,
 }
 
 #[derive(Debug, EncodeLabelSet)]
 struct CapabilityLabels {
-    capability: Arc<str>,
+    capability: &'static str,
 }
 
 #[derive(Debug, EncodeLabelSet)]
 struct StateLabels {
-    plugin: Arc<str>,
+    plugin: PluginId,
     state: &'static str,
 }
 
 #[derive(Debug, EncodeLabelSet)]
 struct PluginLabels {
-    plugin: Arc<str>,
+    plugin: PluginId,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    #[pegboard::kind(name = "classifier")]
+    pub trait Classifier {
+        fn classify(&self, text: &str) -> Result<Vec<String>, String>;
+    }
+
+    macro_rules! classifiers {
+        ($($ty:ident $name:literal),*) => {$(
+            #[derive(Default)]
+            #[pegboard::plugin(name = $name, version = "0.1.0", api = "0.1", kind = Classifier)]
+            struct $ty;
+            impl Classifier for $ty {
+                fn classify(&self, text: &str) -> Result<Vec<String>, String> {
+                    Ok(vec![text.to_owned()])
+                }
+            }
+        )*};
+    }
+    classifiers!(A "a", B "b", C "c", D "d");
+
+    #[pegboard::kind(name = "store")]
+    pub trait Store {}
+
+    #[derive(Default)]
+    #[pegboard::plugin(name = "memory", version = "0.1.0", api = "0.1", kind = Store)]
+    struct Memory;
+    impl Store for Memory {}
+
+    #[pegboard::kind(name = "search")]
+    pub trait Search {}
+
+    #[derive(Default)]
+    #[pegboard::plugin(name = "naive", version = "0.1.0", api = "0.1", kind = Search)]
+    struct Naive;
+    impl Search for Naive {}
+
+    /// A registry of the compiled-in plugins of `kinds` (this test binary's
+    /// own, above).
+    fn registry(kinds: &[&str]) -> Registry {
+        Registry::builder()
+            .descriptors(crate::discover::compiled_in().filter(|d| kinds.contains(&d.kind())))
+            .build()
+            .unwrap()
+    }
+
+    fn classifiers() -> Registry {
+        let r = registry(&["classifier"]);
+        let ids: Vec<&str> = r.catalog().ids().collect();
+        assert_eq!(
+            ids,
+            [
+                "classifier.a",
+                "classifier.b",
+                "classifier.c",
+                "classifier.d"
+            ]
+        );
+        r
+    }
+
+    /// Records an invocation of plugin `id` the way dispatch does.
+    fn invoke(r: &Registry, id: &str, result: CallResult, duration: Duration) {
+        let i = r.catalog().find_id(id).unwrap();
+        r.slot_counters(i).record(result, duration, None);
+    }
+
+    fn set_state(r: &Registry, id: &str, state: PluginState) {
+        r.set_state(r.catalog().find_id(id).unwrap(), state, None);
+    }
 
     /// `series → value` for every sample line of `text` (comments skipped).
     fn samples(text: &str) -> BTreeMap<&str, &str> {
@@ -378,26 +638,32 @@ mod tests {
             .unwrap()
     }
 
-    fn classifiers() -> Metrics {
-        Metrics::new([
-            ("classifier.a", "classifier"),
-            ("classifier.b", "classifier"),
-            ("classifier.c", "classifier"),
-            ("classifier.d", "classifier"),
-        ])
-    }
-
     #[test]
     fn metrics_expose_every_series_with_its_labels_and_values() {
-        let m = classifiers();
-        m.invocation(0, CallResult::Ok, Duration::from_millis(3));
-        m.invocation(1, CallResult::Error, Duration::from_millis(20));
-        m.invocation(2, CallResult::Timeout, Duration::from_secs(2));
-        m.invocation(3, CallResult::Panic, Duration::from_micros(50));
-        m.state(3, PluginState::Failed);
-        m.restart(3);
-        m.dispatch_failure("classifier");
-        let text = m.render();
+        let r = classifiers();
+        invoke(&r, "classifier.a", CallResult::Ok, Duration::from_millis(3));
+        invoke(
+            &r,
+            "classifier.b",
+            CallResult::Error,
+            Duration::from_millis(20),
+        );
+        invoke(
+            &r,
+            "classifier.c",
+            CallResult::Timeout,
+            Duration::from_secs(2),
+        );
+        invoke(
+            &r,
+            "classifier.d",
+            CallResult::Panic,
+            Duration::from_micros(50),
+        );
+        set_state(&r, "classifier.d", PluginState::Failed);
+        r.count_restart(r.catalog().find_id("classifier.d").unwrap());
+        r.metrics().dispatch_failure("classifier");
+        let text = r.metrics().render();
 
         let inv = |p: &str, r: &str| {
             format!(
@@ -465,8 +731,8 @@ mod tests {
             format!("pegboard_plugin_state{{plugin=\"classifier.{p}\",state=\"{s}\"}}")
         };
         assert_eq!(value(&text, &state("d", "failed")), 1.0);
-        assert_eq!(value(&text, &state("d", "registered")), 0.0);
-        assert_eq!(value(&text, &state("a", "registered")), 1.0);
+        assert_eq!(value(&text, &state("d", "configured")), 0.0);
+        assert_eq!(value(&text, &state("a", "configured")), 1.0);
         assert_eq!(value(&text, &state("a", "failed")), 0.0);
         for p in ["a", "b", "c", "d"] {
             let ones: f64 = STATES
@@ -534,16 +800,67 @@ mod tests {
     }
 
     #[test]
-    fn metrics_ignore_unknown_capabilities_and_indices() {
-        let m = classifiers();
-        let before = m.render();
-        m.dispatch_failure("translator");
-        m.dispatch_failure("");
-        m.dispatch_failure("classifier\"} 1\nevil{x=\"");
-        m.invocation(4, CallResult::Ok, Duration::from_millis(1));
-        m.state(99, PluginState::Running);
-        m.restart(usize::MAX);
-        let after = m.render();
+    fn metrics_describe_each_family_and_expose_series_in_registry_order() {
+        let text = registry(&["store"]).metrics().render();
+        let comments: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+        assert_eq!(
+            comments,
+            [
+                "# HELP pegboard_plugin_invocations Plugin invocations, by plugin, capability and result.",
+                "# TYPE pegboard_plugin_invocations counter",
+                "# HELP pegboard_plugin_invocation_duration_seconds Duration of plugin invocations, by plugin, capability and result.",
+                "# TYPE pegboard_plugin_invocation_duration_seconds histogram",
+                "# UNIT pegboard_plugin_invocation_duration_seconds seconds",
+                "# HELP pegboard_plugin_timeouts Plugin invocations that timed out.",
+                "# TYPE pegboard_plugin_timeouts counter",
+                "# HELP pegboard_plugin_dispatch_failures Dispatches on a capability that reached no plugin successfully.",
+                "# TYPE pegboard_plugin_dispatch_failures counter",
+                "# HELP pegboard_plugin_state Lifecycle state of each plugin: 1 for the current state, 0 for the others.",
+                "# TYPE pegboard_plugin_state gauge",
+                "# HELP pegboard_plugin_restarts Plugin restarts by the supervisor.",
+                "# TYPE pegboard_plugin_restarts counter",
+                "# EOF",
+            ]
+        );
+        // One plugin's series, in order (results, then per result _sum,
+        // _count and the buckets, then states in lifecycle order).
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let m = "plugin=\"store.memory\",capability=\"store\"";
+        let mut expected = Vec::new();
+        for r in CallResult::ALL {
+            expected.push(format!(
+                "pegboard_plugin_invocations_total{{{m},result=\"{r}\"}} 0"
+            ));
+        }
+        let h = "pegboard_plugin_invocation_duration_seconds";
+        for r in CallResult::ALL {
+            expected.push(format!("{h}_sum{{{m},result=\"{r}\"}} 0.0"));
+            expected.push(format!("{h}_count{{{m},result=\"{r}\"}} 0"));
+            for le in DURATION_BUCKETS.iter().map(|b| format!("{b:?}")) {
+                expected.push(format!("{h}_bucket{{le=\"{le}\",{m},result=\"{r}\"}} 0"));
+            }
+            expected.push(format!("{h}_bucket{{le=\"+Inf\",{m},result=\"{r}\"}} 0"));
+        }
+        expected.push(format!("pegboard_plugin_timeouts_total{{{m}}} 0"));
+        expected.push("pegboard_plugin_dispatch_failures_total{capability=\"store\"} 0".into());
+        for s in STATES {
+            let v = u8::from(s == PluginState::Configured);
+            expected.push(format!(
+                "pegboard_plugin_state{{plugin=\"store.memory\",state=\"{s}\"}} {v}"
+            ));
+        }
+        expected.push("pegboard_plugin_restarts_total{plugin=\"store.memory\"} 0".into());
+        assert_eq!(lines, expected);
+    }
+
+    #[test]
+    fn metrics_ignore_unknown_capabilities() {
+        let r = classifiers();
+        let before = r.metrics().render();
+        r.metrics().dispatch_failure("translator");
+        r.metrics().dispatch_failure("");
+        r.metrics().dispatch_failure("classifier\"} 1\nevil{x=\"");
+        let after = r.metrics().render();
         assert_eq!(before, after);
         assert!(!after.contains("translator"));
         assert!(!after.contains("evil"));
@@ -551,8 +868,8 @@ mod tests {
 
     #[test]
     fn metrics_render_openmetrics_text_ending_with_eof() {
-        let m = Metrics::new([("store.memory", "store"), ("search.naive", "search")]);
-        let text = m.render();
+        let r = registry(&["store", "search"]);
+        let text = r.metrics().render();
         assert!(text.ends_with("\n# EOF\n"), "{text}");
         assert_eq!(text.matches("# EOF").count(), 1);
         assert!(CONTENT_TYPE.starts_with("application/openmetrics-text; version=1.0.0"));
@@ -564,17 +881,22 @@ mod tests {
             assert!(series.ends_with('}'), "{line}");
             value.parse::<f64>().unwrap_or_else(|_| panic!("{line}"));
         }
-        // Two capabilities, each with its own dispatch-failure series.
+        // Two capabilities, each with its own dispatch-failure series, in
+        // name order.
+        let failures: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("pegboard_plugin_dispatch_failures_total"))
+            .collect();
         assert_eq!(
-            value(
-                &text,
-                "pegboard_plugin_dispatch_failures_total{capability=\"store\"}"
-            ),
-            0.0
+            failures,
+            [
+                "pegboard_plugin_dispatch_failures_total{capability=\"search\"} 0",
+                "pegboard_plugin_dispatch_failures_total{capability=\"store\"} 0",
+            ]
         );
-        m.dispatch_failure("search");
-        m.dispatch_failure("search");
-        let text = m.render();
+        r.metrics().dispatch_failure("search");
+        r.metrics().dispatch_failure("search");
+        let text = r.metrics().render();
         assert_eq!(
             value(
                 &text,
@@ -592,18 +914,35 @@ mod tests {
     }
 
     #[test]
+    fn metrics_plugin_label_is_the_catalog_id() {
+        let r = registry(&["store", "search", "classifier"]);
+        let text = r.metrics().render();
+        for id in r.catalog().ids() {
+            let series = format!("pegboard_plugin_restarts_total{{plugin=\"{id}\"}}");
+            assert_eq!(value(&text, &series), 0.0);
+        }
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("pegboard_plugin_restarts_total"))
+                .count(),
+            r.catalog().len()
+        );
+    }
+
+    #[test]
     fn metrics_state_gauge_follows_every_transition() {
-        let m = Metrics::new([("store.memory", "store")]);
+        let r = registry(&["store"]);
         let state = |s: PluginState| {
             format!("pegboard_plugin_state{{plugin=\"store.memory\",state=\"{s}\"}}")
         };
-        assert_eq!(value(&m.render(), &state(PluginState::Registered)), 1.0);
+        let text = r.metrics().render();
+        assert_eq!(value(&text, &state(PluginState::Configured)), 1.0);
         for s in STATES
             .into_iter()
             .chain([PluginState::Running, PluginState::Running])
         {
-            m.state(0, s);
-            let text = m.render();
+            set_state(&r, "store.memory", s);
+            let text = r.metrics().render();
             for other in STATES {
                 let expected = if other == s { 1.0 } else { 0.0 };
                 assert_eq!(value(&text, &state(other)), expected, "after {s}, {other}");
@@ -612,21 +951,206 @@ mod tests {
     }
 
     #[test]
-    fn metrics_states_cover_every_variant_in_order() {
-        for (i, s) in STATES.into_iter().enumerate() {
-            assert_eq!(state_index(s), i);
+    fn metrics_restarts_are_the_status_restarts() {
+        let r = registry(&["store"]);
+        for _ in 0..3 {
+            r.count_restart(0);
         }
+        let text = r.metrics().render();
+        assert_eq!(
+            value(
+                &text,
+                "pegboard_plugin_restarts_total{plugin=\"store.memory\"}"
+            ),
+            3.0
+        );
+        assert_eq!(r.plugin("store.memory").unwrap().restarts, 3);
+    }
+
+    #[test]
+    fn metrics_histogram_count_is_the_inf_bucket_and_the_invocations() {
+        let r = classifiers();
+        let ns = Duration::from_nanos;
+        // On each bound, just over it, zero and beyond the last bound.
+        let mut durations = vec![ns(0), ns(1), ns(31_000_000_000), Duration::MAX];
+        for b in BUCKET_NANOS {
+            durations.extend([ns(b), ns(b + 1)]);
+        }
+        for (i, &d) in durations.iter().enumerate() {
+            let result = CallResult::ALL[i % 2];
+            invoke(&r, "classifier.b", result, d);
+        }
+        let text = r.metrics().render();
+        let h = "pegboard_plugin_invocation_duration_seconds";
+        for (n, result) in CallResult::ALL.into_iter().enumerate() {
+            let labels =
+                format!("plugin=\"classifier.b\",capability=\"classifier\",result=\"{result}\"");
+            let mine: Vec<Duration> = durations
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n < 2 && i % 2 == n)
+                .map(|(_, &d)| d)
+                .collect();
+            let invocations = value(
+                &text,
+                &format!("pegboard_plugin_invocations_total{{{labels}}}"),
+            );
+            let count = value(&text, &format!("{h}_count{{{labels}}}"));
+            let inf = value(&text, &format!("{h}_bucket{{le=\"+Inf\",{labels}}}"));
+            assert_eq!(invocations, mine.len() as f64, "{result}");
+            assert_eq!(count, invocations, "{result}");
+            assert_eq!(inf, invocations, "{result}");
+            // Each bucket counts the durations at or below its bound.
+            let mut previous = 0.0;
+            for (bound, nanos) in DURATION_BUCKETS.iter().zip(BUCKET_NANOS) {
+                let expected = mine.iter().filter(|d| d.as_nanos() <= nanos.into()).count();
+                let got = value(&text, &format!("{h}_bucket{{le=\"{bound:?}\",{labels}}}"));
+                assert_eq!(got, expected as f64, "{result} le={bound}");
+                assert!(got >= previous);
+                previous = got;
+            }
+        }
+        // The sum, in seconds, kept in whole nanoseconds (no float drift).
+        invoke(
+            &r,
+            "classifier.a",
+            CallResult::Ok,
+            Duration::from_micros(1500),
+        );
+        invoke(
+            &r,
+            "classifier.a",
+            CallResult::Ok,
+            Duration::from_micros(1600),
+        );
+        invoke(
+            &r,
+            "classifier.d",
+            CallResult::Panic,
+            Duration::from_micros(50),
+        );
+        invoke(
+            &r,
+            "classifier.d",
+            CallResult::Panic,
+            Duration::from_micros(100),
+        );
+        let text = r.metrics().render();
+        assert!(text.contains(&format!(
+            "{h}_sum{{plugin=\"classifier.a\",capability=\"classifier\",result=\"ok\"}} 0.0031\n"
+        )));
+        assert!(text.contains(&format!(
+            "{h}_sum{{plugin=\"classifier.d\",capability=\"classifier\",result=\"panic\"}} 0.00015\n"
+        )));
+    }
+
+    #[test]
+    fn metrics_bucket_bounds_in_nanoseconds_match_the_seconds() {
+        for (seconds, nanos) in DURATION_BUCKETS.iter().zip(BUCKET_NANOS) {
+            assert_eq!(nanos as f64 / 1e9, *seconds);
+            assert_eq!(
+                Duration::from_secs_f64(*seconds).as_nanos(),
+                u128::from(nanos)
+            );
+        }
+        assert!(BUCKET_NANOS.is_sorted());
+    }
+
+    #[test]
+    fn metrics_allocate_no_histograms_until_the_first_invocation() {
+        let r = classifiers();
+        let allocated = |r: &Registry| -> Vec<bool> {
+            (0..r.catalog().len())
+                .map(|i| r.slot_counters(i).durations().is_some())
+                .collect()
+        };
+        assert_eq!(allocated(&r), [false; 4]);
+        // Rendering shows empty histograms without creating them.
+        let text = r.metrics().render();
+        let h = "pegboard_plugin_invocation_duration_seconds";
+        assert_eq!(
+            value(
+                &text,
+                &format!(
+                    "{h}_count{{plugin=\"classifier.c\",capability=\"classifier\",result=\"ok\"}}"
+                )
+            ),
+            0.0
+        );
+        r.set_state(2, PluginState::Running, None);
+        r.count_restart(2);
+        r.metrics().dispatch_failure("classifier");
+        assert_eq!(allocated(&r), [false; 4]);
+
+        invoke(&r, "classifier.c", CallResult::Ok, Duration::from_millis(1));
+        assert_eq!(allocated(&r), [false, false, true, false]);
+        let first = r.slot_counters(2).durations().unwrap() as *const Durations;
+        invoke(
+            &r,
+            "classifier.c",
+            CallResult::Error,
+            Duration::from_millis(1),
+        );
+        let again = r.slot_counters(2).durations().unwrap() as *const Durations;
+        assert_eq!(first, again, "allocated once");
+    }
+
+    #[tokio::test]
+    async fn metrics_count_what_dispatch_records() {
+        let r = classifiers();
+        let out = r
+            .dispatch::<dyn Classifier>()
+            .fan_out(|c| async move { c.classify("hi") })
+            .await;
+        assert!(out.is_complete());
+        set_state(&r, "classifier.d", PluginState::Disabled);
+        let skipped = r
+            .dispatch::<dyn Classifier>()
+            .call("d", |c| async move { c.classify("hi") })
+            .await;
+        assert_eq!(skipped.result, CallResult::Skipped);
+        let text = r.metrics().render();
+        for (p, result) in [
+            ("a", "ok"),
+            ("b", "ok"),
+            ("c", "ok"),
+            ("d", "ok"),
+            ("d", "skipped"),
+        ] {
+            let labels =
+                format!("plugin=\"classifier.{p}\",capability=\"classifier\",result=\"{result}\"");
+            for series in [
+                format!("pegboard_plugin_invocations_total{{{labels}}}"),
+                format!("pegboard_plugin_invocation_duration_seconds_count{{{labels}}}"),
+                format!(
+                    "pegboard_plugin_invocation_duration_seconds_bucket{{le=\"+Inf\",{labels}}}"
+                ),
+            ] {
+                assert_eq!(value(&text, &series), 1.0, "{series}");
+            }
+        }
+        assert_eq!(
+            value(
+                &text,
+                "pegboard_plugin_dispatch_failures_total{capability=\"classifier\"}"
+            ),
+            1.0
+        );
+        assert!(!text.contains("hi\""), "no label values from call data");
     }
 
     #[test]
     fn metrics_record_concurrently() {
-        let m = Arc::new(classifiers());
+        let r = Arc::new(classifiers());
+        // Thread t records 1,000 timeouts of plugin t % 4 lasting
+        // (t + 1) × 100 µs: 2 threads per plugin, on two bucket bounds.
         let threads: Vec<_> = (0..8)
             .map(|t| {
-                let m = Arc::clone(&m);
+                let r = Arc::clone(&r);
                 std::thread::spawn(move || {
+                    let d = Duration::from_micros(100 * (t as u64 + 1));
                     for _ in 0..1_000 {
-                        m.invocation(t % 4, CallResult::Timeout, Duration::from_micros(10));
+                        r.slot_counters(t % 4).record(CallResult::Timeout, d, None);
                     }
                 })
             })
@@ -634,43 +1158,52 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let text = m.render();
-        for p in ["a", "b", "c", "d"] {
+        let text = r.metrics().render();
+        let h = "pegboard_plugin_invocation_duration_seconds";
+        for (i, p) in ["a", "b", "c", "d"].into_iter().enumerate() {
             let labels = format!("plugin=\"classifier.{p}\",capability=\"classifier\"");
-            assert_eq!(
-                value(
-                    &text,
-                    &format!("pegboard_plugin_invocations_total{{{labels},result=\"timeout\"}}")
-                ),
-                2_000.0
-            );
-            assert_eq!(
-                value(
-                    &text,
-                    &format!("pegboard_plugin_timeouts_total{{{labels}}}")
-                ),
-                2_000.0
-            );
-            assert_eq!(
-                value(
-                    &text,
-                    &format!(
-                        "pegboard_plugin_invocation_duration_seconds_count{{{labels},result=\"timeout\"}}"
-                    )
-                ),
-                2_000.0
-            );
+            let timeout = format!("{labels},result=\"timeout\"");
+            for series in [
+                format!("pegboard_plugin_invocations_total{{{timeout}}}"),
+                format!("pegboard_plugin_timeouts_total{{{labels}}}"),
+                format!("{h}_count{{{timeout}}}"),
+                format!("{h}_bucket{{le=\"+Inf\",{timeout}}}"),
+            ] {
+                assert_eq!(value(&text, &series), 2_000.0, "{series}");
+            }
+            // Threads i and i + 4: 1,000 × (i + 1) and 1,000 × (i + 5)
+            // hundreds of µs.
+            let sum = value(&text, &format!("{h}_sum{{{timeout}}}"));
+            let expected = 1_000.0 * (2 * i + 6) as f64 * 0.0001;
+            assert!((sum - expected).abs() < 1e-9, "{sum} vs {expected}");
+            // The cumulative buckets up to 1 ms: a's threads recorded 100 and
+            // 500 µs, b's 200 and 600, c's 300 and 700, d's 400 and 800.
+            let expected = [
+                [1_000.0, 1_000.0, 2_000.0, 2_000.0],
+                [0.0, 1_000.0, 1_000.0, 2_000.0],
+                [0.0, 0.0, 1_000.0, 2_000.0],
+                [0.0, 0.0, 1_000.0, 2_000.0],
+            ][i];
+            for (bound, expected) in ["0.0001", "0.00025", "0.0005", "0.001"]
+                .into_iter()
+                .zip(expected)
+            {
+                let series = format!("{h}_bucket{{le=\"{bound}\",{timeout}}}");
+                assert_eq!(value(&text, &series), expected, "{series}");
+            }
         }
     }
 
     #[test]
     fn metrics_with_no_plugins_render_only_eof() {
-        assert_eq!(Metrics::new([]).render(), "# EOF\n");
+        let r = Registry::builder().descriptors([]).build().unwrap();
+        assert_eq!(r.metrics().render(), "# EOF\n");
     }
 
     #[test]
     fn metrics_are_send_and_sync() {
-        fn check<T: Send + Sync + 'static>() {}
-        check::<Metrics>();
+        fn check<T: Send + Sync>() {}
+        check::<Metrics<'static>>();
+        check::<MetricsState>();
     }
 }

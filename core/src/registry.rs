@@ -16,7 +16,7 @@ use crate::info::PluginInfo;
 use crate::instance::Instance;
 use crate::kind::Kind;
 use crate::lifecycle::Health;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, MetricsState};
 use crate::order::{self, DepGraph, Status as Planned};
 use crate::settings::Settings;
 use crate::state::{Failure, PluginState, Stage};
@@ -57,7 +57,7 @@ pub struct Registry {
     levels: Vec<Vec<usize>>,
     slots: Vec<Slot>,
     settings: Settings,
-    metrics: Metrics,
+    metrics: MetricsState,
 }
 
 struct Slot {
@@ -225,9 +225,10 @@ impl Registry {
         &self.settings
     }
 
-    /// The Prometheus metrics of this composition (SPEC T1).
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+    /// The Prometheus metrics of this composition (SPEC T1): a view that
+    /// renders them from the plugins' counters and states.
+    pub fn metrics(&self) -> Metrics<'_> {
+        Metrics::new(self, &self.metrics)
     }
 
     pub(crate) fn level_indices(&self) -> &[Vec<usize>] {
@@ -260,7 +261,8 @@ impl Registry {
     }
 
     /// Moves plugin `i` to `state` (clearing or setting its failure),
-    /// recording the transition, the metric and a `plugin.lifecycle.*` event.
+    /// recording the transition (which the state metric reads) and a
+    /// `plugin.lifecycle.*` event.
     pub(crate) fn set_state(&self, i: usize, state: PluginState, failure: Option<Failure>) {
         let changed = {
             let mut status = self.status(i);
@@ -268,7 +270,6 @@ impl Registry {
             status.set(state, failure.clone())
         };
         if changed {
-            self.metrics.state(i, state);
             crate::telemetry::lifecycle(self.catalog.id(i), state, failure.as_ref());
         }
     }
@@ -280,10 +281,13 @@ impl Registry {
     }
 
     pub(crate) fn count_restart(&self, i: usize) -> u32 {
-        self.metrics.restart(i);
         let mut status = self.status(i);
         status.restarts += 1;
         status.restarts
+    }
+
+    pub(crate) fn slot_restarts(&self, i: usize) -> u32 {
+        self.status(i).restarts
     }
 
     /// Drops the current instance (after a failure or a stop), so the next
@@ -594,15 +598,9 @@ impl RegistryBuilder {
                 ),
             }
         }
-        let metrics = Metrics::new(
-            catalog
-                .ids()
-                .zip(catalog.descriptors())
-                .map(|(id, d)| (id, d.kind())),
-        );
+        let metrics = MetricsState::new(catalog.descriptors());
         for (i, slot) in slots.iter().enumerate() {
             let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
-            metrics.state(i, status.state);
             crate::telemetry::lifecycle(catalog.id(i), status.state, status.failure.as_ref());
         }
         Ok(Registry {

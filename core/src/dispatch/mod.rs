@@ -228,7 +228,6 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
         registry
             .slot_counters(i)
             .record(result, duration, error.as_deref());
-        registry.metrics().invocation(i, result, duration);
         crate::telemetry::dispatch_end(id, K::NAME, result, duration, error.as_deref());
         Outcome {
             plugin: id,
