@@ -31,6 +31,11 @@ pub struct Catalog {
     /// or [`NONE`]: names are nearly always unique, so this chain is
     /// nearly always one long, and a lookup hashes only the name.
     same_name: Vec<u32>,
+    /// The distinct kinds, sorted.
+    kinds: Vec<&'static str>,
+    /// Plugin `i`'s kind, as an index into `kinds`: a lookup checks the kind
+    /// here, in a small dense array, instead of in the descriptor.
+    kind_of: Vec<u32>,
 }
 
 /// The end of a `same_name` chain.
@@ -176,7 +181,14 @@ impl Catalog {
             .sum();
         let mut ids = String::with_capacity(length);
         let mut id_ends = Vec::with_capacity(descriptors.len());
+        let mut kinds: Vec<&'static str> = Vec::new();
+        let mut kind_of = Vec::with_capacity(descriptors.len());
         for d in &descriptors {
+            if kinds.last() != Some(&d.kind()) {
+                kinds.push(d.kind());
+            }
+            // Fits: there are no more kinds than plugins, checked above.
+            kind_of.push((kinds.len() - 1) as u32);
             ids.push_str(d.kind());
             ids.push('.');
             ids.push_str(d.name());
@@ -201,6 +213,8 @@ impl Catalog {
             id_ends,
             by_name,
             same_name,
+            kinds,
+            kind_of,
         })
     }
 
@@ -238,7 +252,7 @@ impl Catalog {
     #[inline]
     pub fn find(&self, kind: &str, name: &str) -> Option<usize> {
         self.find_name(name)
-            .find(|&i| same_str(self.descriptors[i].kind(), kind))
+            .find(|&i| same_str(self.kinds[self.kind_of[i] as usize], kind))
     }
 
     /// The index of a plugin given by id (`kind.name`).
