@@ -3,7 +3,7 @@
 //! macro (remote plugins, hand-written descriptors) and as defence in depth.
 
 use crate::catalog::Catalog;
-use crate::config::{ConfigValidator, PluginSchema};
+use crate::config::{ConfigValidator, Plugin};
 use crate::descriptor::PluginDescriptor;
 use crate::state::Failure;
 
@@ -54,26 +54,28 @@ pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Optio
     let mut schemas: std::collections::HashMap<usize, std::sync::Arc<serde_json::Value>> =
         Default::default();
     let plugins = catalog.descriptors().iter().enumerate().map(|(i, d)| {
-        let (schema, defaults) = match d.config() {
-            Some(spec) => {
-                let defaults = (spec.defaults)().unwrap_or_else(|e| {
-                    failures[i] = Some(Failure::InvalidDescriptor {
-                        message: format!(
-                            "the default value of config type `{}` cannot be serialized: {e}",
-                            (spec.type_name)()
-                        ),
-                    });
-                    serde_json::Value::Object(Default::default())
+        let config = d.config().map(|spec| {
+            let defaults = (spec.defaults)().unwrap_or_else(|e| {
+                failures[i] = Some(Failure::InvalidDescriptor {
+                    message: format!(
+                        "the default value of config type `{}` cannot be serialized: {e}",
+                        (spec.type_name)()
+                    ),
                 });
-                let schema = schemas
-                    .entry(spec.schema as usize)
-                    .or_insert_with(|| std::sync::Arc::new((spec.schema)()));
-                (Some(std::sync::Arc::clone(schema)), defaults)
-            }
-            None => (None, serde_json::Value::Object(Default::default())),
-        };
-        PluginSchema::new(d.kind(), d.name(), schema, defaults)
+                serde_json::Value::Object(Default::default())
+            });
+            let schema = schemas
+                .entry(spec.schema as usize)
+                .or_insert_with(|| std::sync::Arc::new((spec.schema)()));
+            (Some(std::sync::Arc::clone(schema)), defaults)
+        });
+        Plugin {
+            kind: d.kind().into(),
+            name: d.name().into(),
+            // `None`: no config type, the empty object as defaults.
+            config,
+        }
     });
-    let validator = ConfigValidator::new(plugins);
+    let validator = ConfigValidator::from_plugins(plugins);
     (validator, failures)
 }

@@ -171,6 +171,7 @@ mod tests_settings;
 
 pub use document::{Document, env_vars};
 pub use sections::timeout_variable;
+pub(crate) use validator::Plugin;
 pub use validator::{ConfigValidator, PluginConfig, Validated};
 
 use std::borrow::Cow;

@@ -874,6 +874,57 @@ fn plugins_with_equal_schemas_share_one_compiled_schema() {
     assert_eq!(c[0].suggestion.as_deref(), Some("capacity"));
 }
 
+/// A hand-written descriptor of kind `store` (the registry's view of a plugin).
+const fn descriptor(
+    name: &'static str,
+    config: Option<crate::ConfigSpec>,
+) -> crate::PluginDescriptor {
+    trait Store {}
+    crate::PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+        name,
+        kind: "store",
+        kind_type: crate::__private::type_id_of::<dyn Store>,
+        version: "1.0.0",
+        api: "0.1",
+        description: "",
+        crate_name: "tests",
+        crate_version: "1.0.0",
+        file: "tests.rs",
+        line: 1,
+        dependencies: &[],
+        capabilities: &[],
+        config,
+        factory: |_, _| Err("not built".into()),
+    })
+}
+
+#[test]
+fn the_registry_compiles_one_schema_per_config_type() {
+    use crate::__private::config_spec;
+    static PLUGINS: [crate::PluginDescriptor; 5] = [
+        descriptor("a", Some(config_spec::<MemoryConfig>())),
+        descriptor("b", Some(config_spec::<MemoryConfig>())),
+        descriptor("c", Some(config_spec::<DetectConfig>())),
+        descriptor("d", None),
+        descriptor("e", Some(config_spec::<MemoryConfig>())),
+    ];
+    let catalog = crate::Catalog::new(PLUGINS.iter()).unwrap();
+    let (validator, failures) = crate::compat::config_validator(&catalog);
+    assert!(failures.iter().all(Option::is_none));
+    // The catalog keeps the order here (sorted by id already).
+    assert!(validator.shares_compiled(0, 1));
+    assert!(validator.shares_compiled(0, 4));
+    assert!(!validator.shares_compiled(0, 2));
+    assert!(!validator.has_compiled(3));
+    assert_eq!(validator.compiled_count(), 2);
+
+    let v = validator.validate(&Document::empty());
+    assert!(v.is_ok());
+    assert_eq!(v.plugins[0].value, Ok(memory_defaults()));
+    assert_eq!(v.plugins[3].id(), "store.d");
+    assert_eq!(v.plugins[3].value, Ok(json!({})));
+}
+
 #[test]
 fn broken_schemas_are_shared_and_reported_per_plugin() {
     let broken = || Some(Arc::new(json!({ "type": 12 })));

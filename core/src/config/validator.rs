@@ -42,6 +42,14 @@ pub struct ConfigValidator {
 struct Entry {
     kind: Text,
     name: Text,
+    /// `None` for a plugin without config type whose defaults are the empty
+    /// object (what the registry gives such plugins): nothing to hold,
+    /// check or drop.
+    config: Option<Box<EntryConfig>>,
+}
+
+#[derive(Debug)]
+struct EntryConfig {
     /// The schema as given (for its description).
     schema: Option<Arc<Value>>,
     defaults: Value,
@@ -58,6 +66,21 @@ impl Entry {
     /// The JSON pointer of the plugin's section.
     fn base(&self) -> String {
         pointer(["plugins", &self.kind, &self.name])
+    }
+
+    fn compiled(&self) -> Option<&Compiled> {
+        self.config.as_ref()?.compiled.as_deref()
+    }
+
+    /// The defaults; `None` for the empty object.
+    fn defaults(&self) -> Option<&Value> {
+        self.config.as_ref().map(|c| &c.defaults)
+    }
+
+    /// A copy of the defaults.
+    fn defaults_value(&self) -> Value {
+        self.defaults()
+            .map_or_else(|| Value::Object(Map::new()), Value::clone)
     }
 }
 
@@ -98,6 +121,15 @@ impl<'v> SectionCursor<'v> {
     }
 }
 
+/// One plugin for [`ConfigValidator::from_plugins`].
+pub(crate) struct Plugin {
+    pub(crate) kind: Cow<'static, str>,
+    pub(crate) name: Cow<'static, str>,
+    /// The schema (`None`: no config type) and the defaults; `None` for a
+    /// plugin without config type whose defaults are the empty object.
+    pub(crate) config: Option<(Option<Arc<Value>>, Value)>,
+}
+
 /// A plugin schema made strict and compiled.
 #[derive(Debug)]
 enum Compiled {
@@ -120,6 +152,7 @@ enum Text {
 }
 
 impl From<Cow<'static, str>> for Text {
+    #[inline]
     fn from(text: Cow<'static, str>) -> Self {
         match text {
             Cow::Borrowed(s) => Text::Static(s),
@@ -130,6 +163,7 @@ impl From<Cow<'static, str>> for Text {
 
 impl Deref for Text {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         match self {
             Text::Static(s) => s,
@@ -230,6 +264,19 @@ impl ConfigValidator {
     /// [reserved key](RESERVED_KEYS) as a field, is reported per plugin by
     /// [`validate`](Self::validate) (rule `schema`).
     pub fn new(plugins: impl IntoIterator<Item = PluginSchema>) -> Self {
+        Self::from_plugins(plugins.into_iter().map(|p| {
+            let empty = matches!(&p.defaults, Value::Object(d) if d.is_empty());
+            Plugin {
+                kind: p.kind,
+                name: p.name,
+                config: (p.schema.is_some() || !empty).then_some((p.schema, p.defaults)),
+            }
+        }))
+    }
+
+    /// [`new`](Self::new), with plugins that take no config and default to
+    /// the empty object given without a value.
+    pub(crate) fn from_plugins(plugins: impl IntoIterator<Item = Plugin>) -> Self {
         let mut kinds: Vec<String> = Vec::new();
         let mut schemas = SchemaCache::default();
         let entries = plugins
@@ -242,11 +289,15 @@ impl ConfigValidator {
                     kinds.push(plugin.kind.clone().into_owned());
                 }
                 Entry {
-                    compiled: plugin.schema.as_ref().map(|s| schemas.compiled(s)),
                     kind: plugin.kind.into(),
                     name: plugin.name.into(),
-                    schema: plugin.schema,
-                    defaults: plugin.defaults,
+                    config: plugin.config.map(|(schema, defaults)| {
+                        Box::new(EntryConfig {
+                            compiled: schema.as_ref().map(|s| schemas.compiled(s)),
+                            schema,
+                            defaults,
+                        })
+                    }),
                 }
             })
             .collect();
@@ -286,7 +337,8 @@ impl ConfigValidator {
     /// Whether the plugins `a` and `b` share one compiled schema.
     #[cfg(test)]
     pub(crate) fn shares_compiled(&self, a: usize, b: usize) -> bool {
-        match (&self.entries[a].compiled, &self.entries[b].compiled) {
+        let compiled = |i: usize| self.entries[i].config.as_ref()?.compiled.as_ref();
+        match (compiled(a), compiled(b)) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -295,7 +347,7 @@ impl ConfigValidator {
     /// Whether plugin `i` holds a compiled schema.
     #[cfg(test)]
     pub(crate) fn has_compiled(&self, i: usize) -> bool {
-        self.entries[i].compiled.is_some()
+        self.entries[i].compiled().is_some()
     }
 
     /// How many distinct compiled schemas the validator holds.
@@ -304,7 +356,7 @@ impl ConfigValidator {
         let mut seen: Vec<*const Compiled> = self
             .entries
             .iter()
-            .filter_map(|e| e.compiled.as_ref().map(Arc::as_ptr))
+            .filter_map(|e| e.config.as_ref()?.compiled.as_ref().map(Arc::as_ptr))
             .collect();
         seen.sort();
         seen.dedup();
@@ -416,10 +468,10 @@ impl ConfigValidator {
                 let mut keys: Vec<String> = RESERVED_KEYS.iter().map(|k| (*k).to_owned()).collect();
                 for i in self.find(kind, name) {
                     let e = &self.entries[i];
-                    if let Some(Compiled::Ready { schema, .. }) = e.compiled.as_deref() {
+                    if let Some(Compiled::Ready { schema, .. }) = e.compiled() {
                         keys.extend(known_properties(schema, schema));
                     }
-                    if let Value::Object(d) = &e.defaults {
+                    if let Some(Value::Object(d)) = e.defaults() {
                         keys.extend(d.keys().cloned());
                     }
                 }
@@ -497,12 +549,26 @@ impl ConfigValidator {
         let supervision =
             BUILTIN.global_supervision(table.get("supervision"), &mut document_errors);
         let dispatch = BUILTIN.dispatch(table.get("dispatch"), &self.kinds, &mut document_errors);
-        let (plugins, per_plugin) = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| validate_plugin(e, sections.get(i).copied().flatten(), &supervision))
-            .unzip();
+        let mut plugins = Vec::with_capacity(self.entries.len());
+        let mut per_plugin = Vec::with_capacity(self.entries.len());
+        for (i, entry) in self.entries.iter().enumerate() {
+            let section = sections.get(i).copied().flatten();
+            if section.is_none() && entry.compiled().is_none() {
+                // Nothing to check: the plugin takes no config and has no
+                // section (every plugin of most registries).
+                plugins.push(PluginConfig {
+                    kind: entry.kind.clone(),
+                    name: entry.name.clone(),
+                    enabled: true,
+                    value: Ok(entry.defaults_value()),
+                });
+                per_plugin.push(supervision.clone());
+                continue;
+            }
+            let (config, supervision) = validate_plugin(entry, section, &supervision);
+            plugins.push(config);
+            per_plugin.push(supervision);
+        }
         Validated {
             document_errors,
             plugins,
@@ -547,13 +613,13 @@ impl ConfigValidator {
                 escape_pointer(&entry.kind),
                 escape_pointer(&entry.name)
             );
-            let section = match entry.compiled.as_deref() {
-                None => reserved_only(true),
-                Some(Compiled::Broken { .. }) => reserved_only(false),
-                Some(Compiled::Ready { schema, .. }) => add_reserved(
-                    hoist(schema, &entry.id(), &base, &mut defs),
-                    &entry.defaults,
-                ),
+            let section = match (entry.compiled(), entry.defaults()) {
+                (None, _) => reserved_only(true),
+                (Some(Compiled::Broken { .. }), _) => reserved_only(false),
+                (Some(Compiled::Ready { schema, .. }), defaults) => {
+                    let schema = hoist(schema, &entry.id(), &base, &mut defs);
+                    add_reserved(schema, defaults.unwrap_or(&Value::Null))
+                }
             };
             kinds
                 .entry(&entry.kind)
@@ -629,8 +695,8 @@ impl ConfigValidator {
         for (id, entry) in entries {
             let mut section = toml::Table::new();
             section.insert("enabled".to_owned(), toml::Value::Boolean(true));
-            if entry.compiled.is_some()
-                && let Value::Object(d) = &entry.defaults
+            if entry.compiled().is_some()
+                && let Some(Value::Object(d)) = entry.defaults()
             {
                 for (k, v) in d {
                     if RESERVED_KEYS.contains(&k.as_str()) {
@@ -641,12 +707,14 @@ impl ConfigValidator {
                     }
                 }
             }
-            let comment = match &entry.compiled {
-                None => format!("{id} (no configuration)"),
-                Some(_) => match description(entry.schema.as_deref()) {
-                    Some(d) => format!("{id}: {d}"),
-                    None => id,
-                },
+            let comment = match &entry.config {
+                Some(config) if config.compiled.is_some() => {
+                    match description(config.schema.as_deref()) {
+                        Some(d) => format!("{id}: {d}"),
+                        None => id,
+                    }
+                }
+                _ => format!("{id} (no configuration)"),
             };
             out.push_str(&format!("\n# {comment}\n"));
             let mut names = toml::Table::new();
@@ -861,8 +929,9 @@ fn validate_plugin(
     let mut supervision = None;
     // The effective config, built while the section is read (a plugin with
     // a usable schema), or the fields of a plugin that takes no config.
-    let mut effective = match entry.compiled.as_deref() {
-        Some(Compiled::Ready { .. }) => Some(Effective::new(&entry.defaults)),
+    let compiled = entry.compiled();
+    let mut effective = match (compiled, entry.defaults()) {
+        (Some(Compiled::Ready { .. }), Some(defaults)) => Some(Effective::new(defaults)),
         _ => None,
     };
     let mut unknown: Vec<(String, Value)> = Vec::new();
@@ -873,7 +942,7 @@ fn validate_plugin(
                 if !RESERVED_KEYS.contains(&key.as_str()) {
                     if let Some(effective) = &mut effective {
                         effective.field(key, toml_to_json(value));
-                    } else if entry.compiled.is_none() {
+                    } else if compiled.is_none() {
                         unknown.push((key.clone(), toml_to_json(value)));
                     }
                     continue;
@@ -904,7 +973,7 @@ fn validate_plugin(
         ),
     }
 
-    let value = match entry.compiled.as_deref() {
+    let value = match compiled {
         None => {
             if !unknown.is_empty() {
                 let (id, base) = (entry.id(), entry.base());
@@ -922,7 +991,7 @@ fn validate_plugin(
                     );
                 }
             }
-            entry.defaults.clone()
+            entry.defaults_value()
         }
         Some(Compiled::Broken { message }) => {
             let id = entry.id();
@@ -938,8 +1007,8 @@ fn validate_plugin(
         }
         Some(Compiled::Ready { schema, validator }) => {
             let merged = match effective {
-                Some(effective) => effective.finish(&entry.defaults),
-                None => entry.defaults.clone(),
+                Some(effective) => effective.finish(),
+                None => entry.defaults_value(),
             };
             if !validator.is_valid(&merged) {
                 errors.extend(collect_errors(
@@ -1007,6 +1076,8 @@ pub(crate) fn collect_errors(
 /// defaults with the section's top-level fields laid over them. Only the
 /// defaults the section leaves out are copied.
 struct Effective<'d> {
+    /// All the defaults.
+    all: &'d Value,
     map: Map<String, Value>,
     /// The defaults not yet copied nor overridden, in key order (`None`
     /// when the defaults are not an object).
@@ -1018,6 +1089,7 @@ struct Effective<'d> {
 impl<'d> Effective<'d> {
     fn new(defaults: &'d Value) -> Self {
         Effective {
+            all: defaults,
             map: Map::new(),
             defaults: defaults.as_object().map(|d| d.iter().peekable()),
             given: false,
@@ -1040,11 +1112,12 @@ impl<'d> Effective<'d> {
         self.map.insert(key.to_owned(), value);
     }
 
-    /// The effective config: `defaults` itself when the section gave no
-    /// field; only the section's fields when the defaults are not an object.
-    fn finish(mut self, defaults: &Value) -> Value {
+    /// The effective config: the defaults themselves when the section gave
+    /// no field; only the section's fields when the defaults are not an
+    /// object.
+    fn finish(mut self) -> Value {
         if !self.given {
-            return defaults.clone();
+            return self.all.clone();
         }
         for (k, v) in self.defaults.into_iter().flatten() {
             self.map.insert(k.clone(), v.clone());
