@@ -930,8 +930,10 @@ fn validate_plugin(
     // The effective config, built while the section is read (a plugin with
     // a usable schema), or the fields of a plugin that takes no config.
     let compiled = entry.compiled();
-    let mut effective = match (compiled, entry.defaults()) {
-        (Some(Compiled::Ready { .. }), Some(defaults)) => Some(Effective::new(defaults)),
+    let mut effective = match (compiled, entry.defaults(), section) {
+        (Some(Compiled::Ready { .. }), Some(defaults), Some(toml::Value::Table(table))) => {
+            Some(Effective::new(defaults, table.len()))
+        }
         _ => None,
     };
     let mut unknown: Vec<(String, Value)> = Vec::new();
@@ -1078,51 +1080,52 @@ pub(crate) fn collect_errors(
 struct Effective<'d> {
     /// All the defaults.
     all: &'d Value,
-    map: Map<String, Value>,
+    /// The fields so far, in key order when the section comes in key order
+    /// (as TOML tables do), so that the map is built without searching.
+    pairs: Vec<(String, Value)>,
     /// The defaults not yet copied nor overridden, in key order (`None`
     /// when the defaults are not an object).
     defaults: Option<Peekable<serde_json::map::Iter<'d>>>,
-    /// Whether the section gave any field.
-    given: bool,
 }
 
 impl<'d> Effective<'d> {
-    fn new(defaults: &'d Value) -> Self {
+    /// For a section of at most `fields` fields.
+    fn new(defaults: &'d Value, fields: usize) -> Self {
         Effective {
             all: defaults,
-            map: Map::new(),
+            pairs: Vec::with_capacity(fields + defaults.as_object().map_or(0, Map::len)),
             defaults: defaults.as_object().map(|d| d.iter().peekable()),
-            given: false,
         }
     }
 
     /// Adds one field of the section. The defaults that sort before it are
-    /// copied first, and the one it overrides is skipped, so that sections
-    /// (TOML tables iterate in key order) fill the map in order. Any order
-    /// gives the same result: a default copied early is replaced when the
-    /// field overriding it comes, and none is copied after its field.
+    /// copied first, and the one it overrides is skipped. Any order of the
+    /// fields gives the same result: a default copied early comes before
+    /// the field that overrides it, which the map keeps, and none is copied
+    /// after its field.
     fn field(&mut self, key: &str, value: Value) {
-        self.given = true;
         if let Some(defaults) = &mut self.defaults {
             while let Some((k, v)) = defaults.next_if(|(k, _)| k.as_str() < key) {
-                self.map.insert(k.clone(), v.clone());
+                self.pairs.push((k.clone(), v.clone()));
             }
             defaults.next_if(|(k, _)| k.as_str() == key);
         }
-        self.map.insert(key.to_owned(), value);
+        self.pairs.push((key.to_owned(), value));
     }
 
     /// The effective config: the defaults themselves when the section gave
     /// no field; only the section's fields when the defaults are not an
     /// object.
     fn finish(mut self) -> Value {
-        if !self.given {
+        if self.pairs.is_empty() {
             return self.all.clone();
         }
         for (k, v) in self.defaults.into_iter().flatten() {
-            self.map.insert(k.clone(), v.clone());
+            self.pairs.push((k.clone(), v.clone()));
         }
-        Value::Object(self.map)
+        // Sorted already (the usual case), the pairs make the map's nodes
+        // directly; of equal keys, the map keeps the last.
+        Value::Object(self.pairs.into_iter().collect())
     }
 }
 
