@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalog::Catalog;
-use crate::config::{ConfigValidator, PluginSchema};
+use crate::config::{ConfigValidator, Plugin};
 use crate::descriptor::PluginDescriptor;
 use crate::state::Failure;
 
@@ -72,44 +72,47 @@ impl DescriptorChecker {
 
 /// The config validator for a catalog, and per plugin a failure if its
 /// config type cannot even produce its defaults.
+///
+/// A plugin without a config type costs no allocation here (its names are
+/// borrowed from the descriptor, its empty defaults allocate nothing) and no
+/// compilation. The schema of a config type is generated once however many
+/// plugins use it, and the validator compiles it once.
 pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Option<Failure>>) {
     let mut failures = vec![None; catalog.len()];
-    let schemas = catalog
-        .descriptors()
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let (schema, defaults) = match d.config() {
-                Some(spec) => {
-                    let defaults = (spec.defaults)().unwrap_or_else(|e| {
-                        failures[i] = Some(Failure::InvalidDescriptor {
-                            message: format!(
-                                "the default value of config type `{}` cannot be serialized: {e}",
-                                (spec.type_name)()
-                            ),
-                        });
-                        serde_json::Value::Object(Default::default())
-                    });
-                    (Some((spec.schema)()), defaults)
-                }
-                None => (None, serde_json::Value::Object(Default::default())),
-            };
-            PluginSchema {
-                id: catalog.id(i).to_owned(),
-                kind: d.kind().to_owned(),
-                name: d.name().to_owned(),
-                schema,
-                defaults,
-            }
-        })
-        .collect();
-    (ConfigValidator::new(schemas), failures)
+    // Schemas by generating function. Equal pointers mean the same code, so
+    // the same schema; one type seen through two pointers just generates
+    // its schema twice, and the validator still compiles it once.
+    let mut schemas: HashMap<usize, std::sync::Arc<serde_json::Value>> = Default::default();
+    let plugins = catalog.descriptors().iter().enumerate().map(|(i, d)| {
+        let config = d.config().map(|spec| {
+            let defaults = (spec.defaults)().unwrap_or_else(|e| {
+                failures[i] = Some(Failure::InvalidDescriptor {
+                    message: format!(
+                        "the default value of config type `{}` cannot be serialized: {e}",
+                        (spec.type_name)()
+                    ),
+                });
+                serde_json::Value::Object(Default::default())
+            });
+            let schema = schemas
+                .entry(spec.schema as usize)
+                .or_insert_with(|| std::sync::Arc::new((spec.schema)()));
+            (Some(std::sync::Arc::clone(schema)), defaults)
+        });
+        Plugin {
+            kind: d.kind().into(),
+            name: d.name().into(),
+            // `None`: no config type, the empty object as defaults.
+            config,
+        }
+    });
+    let validator = ConfigValidator::from_plugins(plugins);
+    (validator, failures)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::descriptor::PluginDescriptor;
 
     trait Nothing {}
 

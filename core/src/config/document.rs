@@ -266,6 +266,17 @@ pub(crate) fn match_segment(segment: &str, candidates: &[String]) -> Option<Stri
 
 /// A TOML table as a JSON object.
 pub(crate) fn table_to_json(table: &toml::Table) -> serde_json::Value {
+    // A small table (as plugin sections and their values usually are: one
+    // B-tree node) is cheapest inserted key by key; collecting would first
+    // gather the pairs in a vector and sort them, which pays off for large
+    // tables only.
+    if table.len() <= 11 {
+        let mut map = serde_json::Map::new();
+        for (k, v) in table {
+            map.insert(k.clone(), toml_to_json(v));
+        }
+        return serde_json::Value::Object(map);
+    }
     serde_json::Value::Object(
         table
             .iter()

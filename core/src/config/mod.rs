@@ -48,18 +48,18 @@
 //! ```
 //! use pegboard::config::{ConfigValidator, Document, PluginSchema};
 //! use serde_json::json;
+//! use std::sync::Arc;
 //!
-//! let validator = ConfigValidator::new(vec![PluginSchema {
-//!     id: "store.memory".into(),
+//! let validator = ConfigValidator::new([PluginSchema {
 //!     kind: "store".into(),
 //!     name: "memory".into(),
-//!     schema: Some(json!({
+//!     schema: Some(Arc::new(json!({
 //!         "type": "object",
 //!         "properties": {
 //!             "capacity": { "type": "integer", "minimum": 1 },
 //!             "label": { "type": "string" }
 //!         }
-//!     })),
+//!     }))),
 //!     defaults: json!({ "capacity": 100, "label": "mem" }),
 //! }]);
 //!
@@ -171,9 +171,12 @@ mod tests_settings;
 
 pub use document::{Document, env_vars};
 pub use sections::timeout_variable;
+pub(crate) use validator::Plugin;
 pub use validator::{ConfigValidator, PluginConfig, Validated};
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Keys every plugin section may hold besides the plugin's own fields.
 ///
@@ -202,20 +205,52 @@ pub const ENV_PREFIX: &str = "PEGBOARD__";
 pub const TIMEOUT_ENV_PREFIX: &str = "PEGBOARD_TIMEOUT_";
 
 /// One plugin as the validator sees it.
+///
+/// The names are [`Cow`]s so that plugins known at compile time (the
+/// registry's descriptors) cost no allocation: `"store".into()` borrows,
+/// `format!(..).into()` owns. The schema is shared: plugins given the same
+/// schema (the same [`Arc`], or equal values) share one compiled validator.
+///
+/// ```
+/// use pegboard::config::PluginSchema;
+///
+/// let plugin = PluginSchema::new("store", "memory", None, serde_json::json!({}));
+/// assert_eq!(plugin.id(), "store.memory");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginSchema {
-    /// The plugin id, `<kind>.<name>`.
-    pub id: String,
     /// The plugin kind (first half of the id).
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// The plugin name (second half of the id).
-    pub name: String,
+    pub name: Cow<'static, str>,
     /// The JSON schema of the plugin's config type (as produced by
     /// `schemars::schema_for!`), or `None` when the plugin takes no config:
     /// its section may then only hold the [reserved keys](RESERVED_KEYS).
-    pub schema: Option<serde_json::Value>,
+    pub schema: Option<Arc<serde_json::Value>>,
     /// The default config, serialized (`serde_json::to_value(T::default())`).
     pub defaults: serde_json::Value,
+}
+
+impl PluginSchema {
+    /// A plugin with the given kind, name, schema and defaults.
+    pub fn new(
+        kind: impl Into<Cow<'static, str>>,
+        name: impl Into<Cow<'static, str>>,
+        schema: Option<Arc<serde_json::Value>>,
+        defaults: serde_json::Value,
+    ) -> Self {
+        PluginSchema {
+            kind: kind.into(),
+            name: name.into(),
+            schema,
+            defaults,
+        }
+    }
+
+    /// The plugin id, `<kind>.<name>`.
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
 }
 
 /// One problem found in the configuration.

@@ -46,6 +46,8 @@ impl SectionSchema {
         plugin: Option<&str>,
     ) -> Vec<ConfigError> {
         match &self.compiled {
+            // Collecting errors costs far more than checking: only when invalid.
+            Ok(validator) if validator.is_valid(value) => Vec::new(),
             Ok(validator) => collect_errors(validator, &self.schema, value, base, plugin, &[]),
             Err(message) => vec![
                 ConfigError::new(

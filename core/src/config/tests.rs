@@ -62,19 +62,22 @@ struct Tree {
     children: Vec<Tree>,
 }
 
-fn plugin_of<T: JsonSchema + Serialize + Default>(kind: &str, name: &str) -> PluginSchema {
+fn plugin_of<T: JsonSchema + Serialize + Default>(
+    kind: &'static str,
+    name: &'static str,
+) -> PluginSchema {
     PluginSchema {
-        id: format!("{kind}.{name}"),
         kind: kind.into(),
         name: name.into(),
-        schema: Some(serde_json::to_value(schemars::schema_for!(T)).unwrap()),
+        schema: Some(Arc::new(
+            serde_json::to_value(schemars::schema_for!(T)).unwrap(),
+        )),
         defaults: serde_json::to_value(T::default()).unwrap(),
     }
 }
 
-fn plugin_without_config(kind: &str, name: &str) -> PluginSchema {
+fn plugin_without_config(kind: &'static str, name: &'static str) -> PluginSchema {
     PluginSchema {
-        id: format!("{kind}.{name}"),
         kind: kind.into(),
         name: name.into(),
         schema: None,
@@ -100,7 +103,7 @@ fn validate(text: &str) -> Validated {
 }
 
 fn plugin<'a>(v: &'a Validated, id: &str) -> &'a PluginConfig {
-    v.plugins.iter().find(|p| p.id == id).unwrap()
+    v.plugins.iter().find(|p| p.id() == id).unwrap()
 }
 
 fn errors_of(v: &Validated, id: &str) -> Vec<ConfigError> {
@@ -336,19 +339,17 @@ fn plugin_without_config_accepts_only_reserved_keys() {
 fn broken_schemas_are_reported_not_panicked() {
     let mut list = plugins();
     list.push(PluginSchema {
-        id: "store.broken".into(),
         kind: "store".into(),
         name: "broken".into(),
-        schema: Some(json!({ "type": 12 })),
+        schema: Some(Arc::new(json!({ "type": 12 }))),
         defaults: json!({}),
     });
     list.push(PluginSchema {
-        id: "store.clash".into(),
         kind: "store".into(),
         name: "clash".into(),
-        schema: Some(
+        schema: Some(Arc::new(
             json!({ "type": "object", "properties": { "enabled": { "type": "string" } } }),
-        ),
+        )),
         defaults: json!({}),
     });
     let validator = ConfigValidator::new(list);
@@ -372,10 +373,9 @@ fn in_place_combinators_get_unevaluated_properties() {
         "allOf": [ { "properties": { "beta": { "type": "integer" } } } ]
     });
     let validator = ConfigValidator::new(vec![PluginSchema {
-        id: "x.y".into(),
         kind: "x".into(),
         name: "y".into(),
-        schema: Some(schema),
+        schema: Some(Arc::new(schema)),
         defaults: json!({ "alpha": 1, "beta": 2 }),
     }]);
     let v = validator
@@ -829,6 +829,166 @@ fn document_schema_hoists_defs_and_rewrites_refs() {
     let text = schema.to_string();
     assert!(!text.contains("\"#/$defs/Inner\""));
     assert!(!text.contains("\"#/$defs/Mode\""));
+}
+
+#[test]
+fn plugins_with_equal_schemas_share_one_compiled_schema() {
+    let shared = Arc::new(serde_json::to_value(schemars::schema_for!(MemoryConfig)).unwrap());
+    let defaults = serde_json::to_value(MemoryConfig::default()).unwrap();
+    let validator = ConfigValidator::new([
+        // The same `Arc`, an equal value in another `Arc`, another schema,
+        // no schema.
+        PluginSchema::new("store", "a", Some(Arc::clone(&shared)), defaults.clone()),
+        PluginSchema::new("store", "b", Some(Arc::clone(&shared)), defaults.clone()),
+        plugin_of::<MemoryConfig>("store", "c"),
+        plugin_of::<DetectConfig>("classifier", "d"),
+        plugin_without_config("classifier", "e"),
+    ]);
+    assert!(validator.shares_compiled(0, 1));
+    assert!(validator.shares_compiled(0, 2));
+    assert!(!validator.shares_compiled(0, 3));
+    assert!(!validator.has_compiled(4));
+    assert_eq!(validator.compiled_count(), 2);
+
+    // Sharing the schema shares nothing else: each section is checked and
+    // reported on its own.
+    let v = validator.validate(
+        &Document::from_toml_str(
+            "[plugins.store.a]\ncapacity = \"lots\"\n[plugins.store.b]\ncapacity = 7\n\
+             [plugins.store.c]\ncapacty = 7\n",
+        )
+        .unwrap(),
+    );
+    let a = errors_of(&v, "store.a");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].path, "/plugins/store/a/capacity");
+    assert_eq!(a[0].plugin.as_deref(), Some("store.a"));
+    assert_eq!(a[0].rule, "type");
+    let b = plugin(&v, "store.b").value.clone().unwrap();
+    assert_eq!(
+        (b["capacity"].clone(), b["label"].clone()),
+        (json!(7), json!("mem"))
+    );
+    let c = errors_of(&v, "store.c");
+    assert_eq!(c[0].path, "/plugins/store/c/capacty");
+    assert_eq!(c[0].suggestion.as_deref(), Some("capacity"));
+}
+
+/// A hand-written descriptor of kind `store` (the registry's view of a plugin).
+const fn descriptor(
+    name: &'static str,
+    config: Option<crate::ConfigSpec>,
+) -> crate::PluginDescriptor {
+    trait Store {}
+    crate::PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+        name,
+        kind: "store",
+        kind_type: crate::__private::type_id_of::<dyn Store>,
+        version: "1.0.0",
+        api: "0.1",
+        description: "",
+        crate_name: "tests",
+        crate_version: "1.0.0",
+        file: "tests.rs",
+        line: 1,
+        dependencies: &[],
+        capabilities: &[],
+        config,
+        factory: |_, _| Err("not built".into()),
+    })
+}
+
+#[test]
+fn the_registry_compiles_one_schema_per_config_type() {
+    use crate::__private::config_spec;
+    static PLUGINS: [crate::PluginDescriptor; 5] = [
+        descriptor("a", Some(config_spec::<MemoryConfig>())),
+        descriptor("b", Some(config_spec::<MemoryConfig>())),
+        descriptor("c", Some(config_spec::<DetectConfig>())),
+        descriptor("d", None),
+        descriptor("e", Some(config_spec::<MemoryConfig>())),
+    ];
+    let catalog = crate::Catalog::new(PLUGINS.iter()).unwrap();
+    let (validator, failures) = crate::compat::config_validator(&catalog);
+    assert!(failures.iter().all(Option::is_none));
+    // The catalog keeps the order here (sorted by id already).
+    assert!(validator.shares_compiled(0, 1));
+    assert!(validator.shares_compiled(0, 4));
+    assert!(!validator.shares_compiled(0, 2));
+    assert!(!validator.has_compiled(3));
+    assert_eq!(validator.compiled_count(), 2);
+
+    let v = validator.validate(&Document::empty());
+    assert!(v.is_ok());
+    assert_eq!(v.plugins[0].value, Ok(memory_defaults()));
+    assert_eq!(v.plugins[3].id(), "store.d");
+    assert_eq!(v.plugins[3].value, Ok(json!({})));
+}
+
+#[test]
+fn broken_schemas_are_shared_and_reported_per_plugin() {
+    let broken = || Some(Arc::new(json!({ "type": 12 })));
+    let validator = ConfigValidator::new([
+        PluginSchema::new("store", "x", broken(), json!({})),
+        PluginSchema::new("store", "y", broken(), json!({})),
+    ]);
+    assert!(validator.shares_compiled(0, 1));
+    let v = validator.validate(&Document::empty());
+    for id in ["store.x", "store.y"] {
+        let errors = errors_of(&v, id);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].rule, "schema");
+        assert_eq!(errors[0].plugin.as_deref(), Some(id));
+        assert!(
+            errors[0].message.contains(&format!("`{id}`")),
+            "{}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn plugins_given_in_any_order_find_their_sections() {
+    // Not sorted by id, a name shared by two kinds, and an id given twice
+    // (both get the section).
+    let validator = ConfigValidator::new([
+        plugin_of::<MemoryConfig>("store", "zeta"),
+        plugin_without_config("classifier", "memory"),
+        plugin_of::<MemoryConfig>("store", "memory"),
+        plugin_of::<MemoryConfig>("index", "memory"),
+        plugin_of::<MemoryConfig>("store", "alpha"),
+        plugin_of::<MemoryConfig>("store", "memory"),
+    ]);
+    let v = validator.validate(
+        &Document::from_toml_str(
+            "[plugins.store.memory]\ncapacity = 3\n[plugins.store.zeta]\ncapacity = 4\n\
+             [plugins.index.memory]\nenabled = false\n[plugins.store.beta]\n",
+        )
+        .unwrap(),
+    );
+    let values: Vec<(String, bool, Option<Value>)> = v
+        .plugins
+        .iter()
+        .map(|p| {
+            let value = p.value.clone().unwrap();
+            (p.id(), p.enabled, value.get("capacity").cloned())
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("store.zeta".to_owned(), true, Some(json!(4))),
+            ("classifier.memory".to_owned(), true, None),
+            ("store.memory".to_owned(), true, Some(json!(3))),
+            ("index.memory".to_owned(), false, Some(json!(100))),
+            ("store.alpha".to_owned(), true, Some(json!(100))),
+            ("store.memory".to_owned(), true, Some(json!(3))),
+        ]
+    );
+    let errors: Vec<&str> = v.document_errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(errors, ["/plugins/store/beta"]);
+    assert_eq!(v.plugins[2].kind(), "store");
+    assert_eq!(v.plugins[2].name(), "memory");
 }
 
 #[test]

@@ -23,10 +23,9 @@ impl Default for MemoryConfig {
 
 fn plugin(kind: &str, name: &str, schema: Option<Value>, defaults: Value) -> PluginSchema {
     PluginSchema {
-        id: format!("{kind}.{name}"),
-        kind: kind.into(),
-        name: name.into(),
-        schema,
+        kind: kind.to_owned().into(),
+        name: name.to_owned().into(),
+        schema: schema.map(Arc::new),
         defaults,
     }
 }

@@ -1,6 +1,12 @@
 //! Checking a document against the plugins' schemas.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::iter::Peekable;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
@@ -17,13 +23,14 @@ use crate::settings::{KindDispatch, Settings, Supervision};
 
 /// Checks config documents against a fixed set of plugins.
 ///
-/// Each plugin schema is made strict (unknown fields rejected, see
-/// [`ConfigValidator::new`]) and compiled once.
+/// Each distinct plugin schema is made strict (unknown fields rejected, see
+/// [`ConfigValidator::new`]) and compiled once, however many plugins use it.
 #[derive(Debug)]
 pub struct ConfigValidator {
     entries: Vec<Entry>,
-    /// Known ids, for lookups and suggestions.
-    ids: HashMap<String, usize>,
+    /// Entry indices sorted by (kind, name), to find the plugins of a
+    /// section; built the first time a document has plugin sections.
+    order: OnceLock<Vec<usize>>,
     /// Known kinds, sorted.
     kinds: Vec<String>,
     /// The host's own top-level sections, when declared with
@@ -33,21 +40,148 @@ pub struct ConfigValidator {
 
 #[derive(Debug)]
 struct Entry {
-    plugin: PluginSchema,
-    compiled: Compiled,
+    kind: Text,
+    name: Text,
+    /// `None` for a plugin without config type whose defaults are the empty
+    /// object (what the registry gives such plugins): nothing to hold,
+    /// check or drop.
+    config: Option<Box<EntryConfig>>,
 }
 
 #[derive(Debug)]
+struct EntryConfig {
+    /// The schema as given (for its description).
+    schema: Option<Arc<Value>>,
+    defaults: Value,
+    /// `None` when the plugin takes no config; shared by every plugin with
+    /// an equal schema.
+    compiled: Option<Arc<Compiled>>,
+}
+
+impl Entry {
+    fn id(&self) -> String {
+        format!("{}.{}", &*self.kind, &*self.name)
+    }
+
+    /// The JSON pointer of the plugin's section.
+    fn base(&self) -> String {
+        pointer(["plugins", &self.kind, &self.name])
+    }
+
+    fn compiled(&self) -> Option<&Compiled> {
+        self.config.as_ref()?.compiled.as_deref()
+    }
+
+    /// The defaults; `None` for the empty object.
+    fn defaults(&self) -> Option<&Value> {
+        self.config.as_ref().map(|c| &c.defaults)
+    }
+
+    /// A copy of the defaults.
+    fn defaults_value(&self) -> Value {
+        self.defaults()
+            .map_or_else(|| Value::Object(Map::new()), Value::clone)
+    }
+}
+
+/// Finds the plugins of sections: the entry indices sorted by id, and where
+/// the last search ended. The sections of a document come sorted too (TOML
+/// tables are sorted maps), so the next one is usually found right there;
+/// any other order works, with a binary search.
+struct SectionCursor<'v> {
+    entries: &'v [Entry],
+    /// Entry indices sorted by (kind, name).
+    order: &'v [usize],
+    /// Where the last search ended: 0, or just past a run of equal ids.
+    next: usize,
+}
+
+impl<'v> SectionCursor<'v> {
+    fn key(&self, position: usize) -> (&'v str, &'v str) {
+        let e = &self.entries[self.order[position]];
+        (&e.kind, &e.name)
+    }
+
+    /// The indices of the plugins with id `<kind>.<name>`.
+    fn find(&mut self, kind: &str, name: &str) -> impl Iterator<Item = usize> + use<'v> {
+        let target = (kind, name);
+        let len = self.order.len();
+        let start = if self.next < len && self.key(self.next) == target {
+            self.next
+        } else {
+            self.order
+                .partition_point(|&i| (&*self.entries[i].kind, &*self.entries[i].name) < target)
+        };
+        let mut end = start;
+        while end < len && self.key(end) == target {
+            end += 1;
+        }
+        self.next = end;
+        self.order[start..end].iter().copied()
+    }
+}
+
+/// One plugin for [`ConfigValidator::from_plugins`].
+pub(crate) struct Plugin {
+    pub(crate) kind: Cow<'static, str>,
+    pub(crate) name: Cow<'static, str>,
+    /// The schema (`None`: no config type) and the defaults; `None` for a
+    /// plugin without config type whose defaults are the empty object.
+    pub(crate) config: Option<(Option<Arc<Value>>, Value)>,
+}
+
+/// A plugin schema made strict and compiled.
+#[derive(Debug)]
 enum Compiled {
-    /// The plugin takes no config.
-    NoSchema,
     /// The strict schema and its validator.
     Ready {
         schema: Value,
-        validator: Box<jsonschema::Validator>,
+        validator: jsonschema::Validator,
     },
     /// The schema is unusable; reported by `validate`.
     Broken { message: String },
+}
+
+/// A plugin kind or name: borrowed when `'static` (the descriptors' names),
+/// shared otherwise, so that every [`PluginConfig`] can hold one without
+/// allocating.
+#[derive(Clone)]
+enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl From<Cow<'static, str>> for Text {
+    #[inline]
+    fn from(text: Cow<'static, str>) -> Self {
+        match text {
+            Cow::Borrowed(s) => Text::Static(s),
+            Cow::Owned(s) => Text::Shared(s.into()),
+        }
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Shared(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// The outcome of [`ConfigValidator::validate`].
@@ -89,8 +223,8 @@ impl Validated {
 /// The validated configuration of one plugin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginConfig {
-    /// The plugin id.
-    pub id: String,
+    kind: Text,
+    name: Text,
     /// `false` when the section says `enabled = false`.
     pub enabled: bool,
     /// The effective config (the defaults with the section's fields laid
@@ -100,38 +234,133 @@ pub struct PluginConfig {
     pub value: Result<Value, Vec<ConfigError>>,
 }
 
+impl PluginConfig {
+    /// The plugin id, `<kind>.<name>`.
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.kind(), self.name())
+    }
+
+    /// The plugin kind.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The plugin name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl ConfigValidator {
     /// Prepares the validator: each plugin schema is made strict — every
     /// object schema with `properties` and neither `additionalProperties`
     /// nor `unevaluatedProperties` gets `additionalProperties: false` (or
     /// `unevaluatedProperties: false` when it also uses `allOf`/`anyOf`/
-    /// `oneOf`/`$ref`), `$defs` included — and compiled once.
+    /// `oneOf`/`$ref`), `$defs` included — and compiled once. Plugins whose
+    /// schemas are equal (typically: of the same config type) share one
+    /// compiled schema; a plugin without a schema costs no compilation.
     ///
     /// Never fails: a schema that does not compile, or that declares a
     /// [reserved key](RESERVED_KEYS) as a field, is reported per plugin by
     /// [`validate`](Self::validate) (rule `schema`).
-    pub fn new(plugins: Vec<PluginSchema>) -> Self {
-        let mut ids = HashMap::new();
+    pub fn new(plugins: impl IntoIterator<Item = PluginSchema>) -> Self {
+        Self::from_plugins(plugins.into_iter().map(|p| {
+            let empty = matches!(&p.defaults, Value::Object(d) if d.is_empty());
+            Plugin {
+                kind: p.kind,
+                name: p.name,
+                config: (p.schema.is_some() || !empty).then_some((p.schema, p.defaults)),
+            }
+        }))
+    }
+
+    /// [`new`](Self::new), with plugins that take no config and default to
+    /// the empty object given without a value.
+    pub(crate) fn from_plugins(plugins: impl IntoIterator<Item = Plugin>) -> Self {
         let mut kinds: Vec<String> = Vec::new();
+        let mut schemas = SchemaCache::default();
         let entries = plugins
             .into_iter()
-            .enumerate()
-            .map(|(i, plugin)| {
-                ids.entry(plugin.id.clone()).or_insert(i);
-                if !kinds.contains(&plugin.kind) {
-                    kinds.push(plugin.kind.clone());
+            .map(|plugin| {
+                // Plugins usually come sorted by kind: check the last one first.
+                let known = kinds.last().is_some_and(|k| *k == *plugin.kind)
+                    || kinds.iter().any(|k| *k == *plugin.kind);
+                if !known {
+                    kinds.push(plugin.kind.clone().into_owned());
                 }
-                let compiled = compile(&plugin);
-                Entry { plugin, compiled }
+                Entry {
+                    kind: plugin.kind.into(),
+                    name: plugin.name.into(),
+                    config: plugin.config.map(|(schema, defaults)| {
+                        Box::new(EntryConfig {
+                            compiled: schema.as_ref().map(|s| schemas.compiled(s)),
+                            schema,
+                            defaults,
+                        })
+                    }),
+                }
             })
             .collect();
         kinds.sort();
         ConfigValidator {
             entries,
-            ids,
+            order: OnceLock::new(),
             kinds,
             host_sections: None,
         }
+    }
+
+    /// A cursor to find the plugins of sections.
+    fn sections(&self) -> SectionCursor<'_> {
+        let order = self.order.get_or_init(|| {
+            let key = |&i: &usize| (&*self.entries[i].kind, &*self.entries[i].name);
+            let mut order: Vec<usize> = (0..self.entries.len()).collect();
+            if !order.is_sorted_by_key(key) {
+                // Stable: of equal ids, the first given comes first.
+                order.sort_by(|a, b| key(a).cmp(&key(b)));
+            }
+            order
+        });
+        SectionCursor {
+            entries: &self.entries,
+            order,
+            next: 0,
+        }
+    }
+
+    /// The indices of the plugins with id `<kind>.<name>` (several only when
+    /// the same id was given more than once).
+    fn find(&self, kind: &str, name: &str) -> impl Iterator<Item = usize> + use<'_> {
+        self.sections().find(kind, name)
+    }
+
+    /// Whether the plugins `a` and `b` share one compiled schema.
+    #[cfg(test)]
+    pub(crate) fn shares_compiled(&self, a: usize, b: usize) -> bool {
+        let compiled = |i: usize| self.entries[i].config.as_ref()?.compiled.as_ref();
+        match (compiled(a), compiled(b)) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// Whether plugin `i` holds a compiled schema.
+    #[cfg(test)]
+    pub(crate) fn has_compiled(&self, i: usize) -> bool {
+        self.entries[i].compiled().is_some()
+    }
+
+    /// How many distinct compiled schemas the validator holds.
+    #[cfg(test)]
+    pub(crate) fn compiled_count(&self) -> usize {
+        let mut seen: Vec<*const Compiled> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.config.as_ref()?.compiled.as_ref().map(Arc::as_ptr))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        seen.len()
     }
 
     /// Declares the top-level sections the host reads itself (name → JSON
@@ -232,19 +461,17 @@ impl ConfigValidator {
             [p, kind] if p == "plugins" => self
                 .entries
                 .iter()
-                .filter(|e| e.plugin.kind == *kind)
-                .map(|e| e.plugin.name.clone())
+                .filter(|e| *e.kind == **kind)
+                .map(|e| e.name.to_string())
                 .collect(),
             [p, kind, name] if p == "plugins" => {
                 let mut keys: Vec<String> = RESERVED_KEYS.iter().map(|k| (*k).to_owned()).collect();
-                for e in &self.entries {
-                    if e.plugin.kind != *kind || e.plugin.name != *name {
-                        continue;
-                    }
-                    if let Compiled::Ready { schema, .. } = &e.compiled {
+                for i in self.find(kind, name) {
+                    let e = &self.entries[i];
+                    if let Some(Compiled::Ready { schema, .. }) = e.compiled() {
                         keys.extend(known_properties(schema, schema));
                     }
-                    if let Value::Object(d) = &e.plugin.defaults {
+                    if let Some(Value::Object(d)) = e.defaults() {
                         keys.extend(d.keys().cloned());
                     }
                 }
@@ -260,17 +487,20 @@ impl ConfigValidator {
         if let Some(hosts) = &self.host_sections {
             document_errors.extend(sections::host_section_errors(doc, hosts));
         }
-        let mut sections: HashMap<String, &toml::Value> = HashMap::new();
+        // Each plugin's section, by plugin index; left empty when the
+        // document has no plugin sections.
+        let mut sections: Vec<Option<&toml::Value>> = Vec::new();
         match doc.as_table().get("plugins") {
             None => {}
             Some(toml::Value::Table(plugins)) => {
+                let mut cursor = self.sections();
                 for (kind, kind_value) in plugins {
-                    let kind_path = pointer(["plugins", kind.as_str()]);
+                    let kind_path = || pointer(["plugins", kind.as_str()]);
                     if !self.kinds.contains(kind) {
                         document_errors.push(
                             ConfigError::new(
                                 "unknown_section",
-                                kind_path,
+                                kind_path(),
                                 format!("unknown plugin kind `{kind}`"),
                             )
                             .with_value(Some(toml_to_json(kind_value)))
@@ -280,18 +510,25 @@ impl ConfigValidator {
                     }
                     let toml::Value::Table(names) = kind_value else {
                         document_errors.push(type_error(
-                            &kind_path,
+                            &kind_path(),
                             &toml_to_json(kind_value),
                             "object",
                         ));
                         continue;
                     };
                     for (name, section) in names {
-                        let id = format!("{kind}.{name}");
-                        if self.ids.contains_key(&id) {
-                            sections.insert(id, section);
+                        let mut found = cursor.find(kind, name).peekable();
+                        if found.peek().is_some() {
+                            if sections.is_empty() {
+                                sections = vec![None; self.entries.len()];
+                            }
+                            for i in found {
+                                sections[i] = Some(section);
+                            }
                             continue;
                         }
+                        let id = format!("{kind}.{name}");
+                        let ids: Vec<String> = self.entries.iter().map(Entry::id).collect();
                         document_errors.push(
                             ConfigError::new(
                                 "unknown_section",
@@ -299,10 +536,7 @@ impl ConfigValidator {
                                 format!("unknown plugin section `{id}`"),
                             )
                             .with_value(Some(toml_to_json(section)))
-                            .with_suggestion(suggest(
-                                &id,
-                                self.entries.iter().map(|e| e.plugin.id.as_str()),
-                            )),
+                            .with_suggestion(suggest(&id, ids.iter().map(String::as_str))),
                         );
                     }
                 }
@@ -315,11 +549,26 @@ impl ConfigValidator {
         let supervision =
             BUILTIN.global_supervision(table.get("supervision"), &mut document_errors);
         let dispatch = BUILTIN.dispatch(table.get("dispatch"), &self.kinds, &mut document_errors);
-        let (plugins, per_plugin) = self
-            .entries
-            .iter()
-            .map(|e| validate_plugin(e, sections.get(&e.plugin.id).copied(), &supervision))
-            .unzip();
+        let mut plugins = Vec::with_capacity(self.entries.len());
+        let mut per_plugin = Vec::with_capacity(self.entries.len());
+        for (i, entry) in self.entries.iter().enumerate() {
+            let section = sections.get(i).copied().flatten();
+            if section.is_none() && entry.compiled().is_none() {
+                // Nothing to check: the plugin takes no config and has no
+                // section (every plugin of most registries).
+                plugins.push(PluginConfig {
+                    kind: entry.kind.clone(),
+                    name: entry.name.clone(),
+                    enabled: true,
+                    value: Ok(entry.defaults_value()),
+                });
+                per_plugin.push(supervision.clone());
+                continue;
+            }
+            let (config, supervision) = validate_plugin(entry, section, &supervision);
+            plugins.push(config);
+            per_plugin.push(supervision);
+        }
         Validated {
             document_errors,
             plugins,
@@ -359,23 +608,23 @@ impl ConfigValidator {
         BUILTIN.document_schema(&self.kinds, &mut properties, &mut defs);
         let mut kinds: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
         for entry in &self.entries {
-            let p = &entry.plugin;
             let base = format!(
                 "/properties/plugins/properties/{}/properties/{}",
-                escape_pointer(&p.kind),
-                escape_pointer(&p.name)
+                escape_pointer(&entry.kind),
+                escape_pointer(&entry.name)
             );
-            let section = match &entry.compiled {
-                Compiled::NoSchema => reserved_only(true),
-                Compiled::Broken { .. } => reserved_only(false),
-                Compiled::Ready { schema, .. } => {
-                    add_reserved(hoist(schema, &p.id, &base, &mut defs), &p.defaults)
+            let section = match (entry.compiled(), entry.defaults()) {
+                (None, _) => reserved_only(true),
+                (Some(Compiled::Broken { .. }), _) => reserved_only(false),
+                (Some(Compiled::Ready { schema, .. }), defaults) => {
+                    let schema = hoist(schema, &entry.id(), &base, &mut defs);
+                    add_reserved(schema, defaults.unwrap_or(&Value::Null))
                 }
             };
             kinds
-                .entry(p.kind.as_str())
+                .entry(&entry.kind)
                 .or_default()
-                .entry(p.name.clone())
+                .entry(entry.name.to_string())
                 .or_insert(section);
         }
         let kinds: Map<String, Value> = kinds
@@ -438,17 +687,16 @@ impl ConfigValidator {
     /// It passes [`validate`](Self::validate) without errors (unless a
     /// plugin's schema is broken or its defaults violate it).
     pub fn default_document(&self) -> String {
-        let mut entries: Vec<&Entry> = self.entries.iter().collect();
-        entries.sort_by(|a, b| a.plugin.id.cmp(&b.plugin.id));
-        entries.dedup_by(|a, b| a.plugin.id == b.plugin.id);
+        let mut entries: Vec<(String, &Entry)> = self.entries.iter().map(|e| (e.id(), e)).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
         let mut out = String::from("# Configuration: every plugin with its default settings.\n");
         out.push_str(&settings_document(&self.kinds));
-        for entry in entries {
-            let p = &entry.plugin;
+        for (id, entry) in entries {
             let mut section = toml::Table::new();
             section.insert("enabled".to_owned(), toml::Value::Boolean(true));
-            if !matches!(entry.compiled, Compiled::NoSchema)
-                && let Value::Object(d) = &p.defaults
+            if entry.compiled().is_some()
+                && let Some(Value::Object(d)) = entry.defaults()
             {
                 for (k, v) in d {
                     if RESERVED_KEYS.contains(&k.as_str()) {
@@ -459,18 +707,20 @@ impl ConfigValidator {
                     }
                 }
             }
-            let comment = match &entry.compiled {
-                Compiled::NoSchema => format!("{} (no configuration)", p.id),
-                _ => match description(p.schema.as_ref()) {
-                    Some(d) => format!("{}: {d}", p.id),
-                    None => p.id.clone(),
-                },
+            let comment = match &entry.config {
+                Some(config) if config.compiled.is_some() => {
+                    match description(config.schema.as_deref()) {
+                        Some(d) => format!("{id}: {d}"),
+                        None => id,
+                    }
+                }
+                _ => format!("{id} (no configuration)"),
             };
             out.push_str(&format!("\n# {comment}\n"));
             let mut names = toml::Table::new();
-            names.insert(p.name.clone(), toml::Value::Table(section));
+            names.insert(entry.name.to_string(), toml::Value::Table(section));
             let mut kinds = toml::Table::new();
-            kinds.insert(p.kind.clone(), toml::Value::Table(names));
+            kinds.insert(entry.kind.to_string(), toml::Value::Table(names));
             let mut root = toml::Table::new();
             root.insert("plugins".to_owned(), toml::Value::Table(kinds));
             match toml::to_string(&root) {
@@ -480,8 +730,8 @@ impl ConfigValidator {
                     out.push_str(&format!("# (defaults could not be rendered: {reason})\n"));
                     out.push_str(&format!(
                         "[plugins.{}.{}]\nenabled = true\n",
-                        toml_key(&p.kind),
-                        toml_key(&p.name)
+                        toml_key(&entry.kind),
+                        toml_key(&entry.name)
                     ));
                 }
             }
@@ -548,11 +798,8 @@ fn description(schema: Option<&Value>) -> Option<String> {
     Some(line.to_owned())
 }
 
-/// Makes `plugin`'s schema strict and compiles it.
-fn compile(plugin: &PluginSchema) -> Compiled {
-    let Some(schema) = &plugin.schema else {
-        return Compiled::NoSchema;
-    };
+/// Makes `schema` strict and compiles it.
+fn compile(schema: &Value) -> Compiled {
     let mut schema = schema.clone();
     strictify(&mut schema);
     let declared = known_properties(&schema, &schema);
@@ -565,13 +812,83 @@ fn compile(plugin: &PluginSchema) -> Compiled {
         };
     }
     match jsonschema::options().build(&schema) {
-        Ok(validator) => Compiled::Ready {
-            schema,
-            validator: Box::new(validator),
-        },
+        Ok(validator) => Compiled::Ready { schema, validator },
         Err(e) => Compiled::Broken {
             message: e.to_string(),
         },
+    }
+}
+
+/// The schemas compiled by [`ConfigValidator::new`]: one per distinct
+/// schema value, however many plugins (or `Arc`s) carry it.
+#[derive(Default)]
+struct SchemaCache {
+    /// By structural hash, each distinct schema and its compiled form.
+    seen: HashMap<u64, Vec<SharedSchema>>,
+    /// The last schema looked up: plugins of one config type usually come
+    /// together and share the same `Arc`.
+    last: Option<SharedSchema>,
+}
+
+/// A schema as given and its compiled form.
+type SharedSchema = (Arc<Value>, Arc<Compiled>);
+
+impl SchemaCache {
+    /// The compiled form of `schema`, compiling it if no equal schema was
+    /// compiled before.
+    fn compiled(&mut self, schema: &Arc<Value>) -> Arc<Compiled> {
+        if let Some((last, compiled)) = &self.last
+            && Arc::ptr_eq(last, schema)
+        {
+            return Arc::clone(compiled);
+        }
+        let mut hasher = std::hash::DefaultHasher::new();
+        hash_value(schema, &mut hasher);
+        let candidates = self.seen.entry(hasher.finish()).or_default();
+        let found = candidates
+            .iter()
+            .find(|(seen, _)| Arc::ptr_eq(seen, schema) || **seen == **schema)
+            .map(|(_, compiled)| Arc::clone(compiled));
+        let compiled = found.unwrap_or_else(|| {
+            let compiled = Arc::new(compile(schema));
+            candidates.push((Arc::clone(schema), Arc::clone(&compiled)));
+            compiled
+        });
+        self.last = Some((Arc::clone(schema), Arc::clone(&compiled)));
+        compiled
+    }
+}
+
+/// Feeds `value` to `hasher`; equal values (as `serde_json` compares them)
+/// hash alike.
+fn hash_value(value: &Value, hasher: &mut impl Hasher) {
+    match value {
+        Value::Null => 0u8.hash(hasher),
+        Value::Bool(b) => (1u8, b).hash(hasher),
+        Value::Number(n) => {
+            2u8.hash(hasher);
+            if let Some(i) = n.as_i64() {
+                (0u8, i).hash(hasher);
+            } else if let Some(u) = n.as_u64() {
+                (1u8, u).hash(hasher);
+            } else if let Some(f) = n.as_f64() {
+                (2u8, f.to_bits()).hash(hasher);
+            }
+        }
+        Value::String(s) => (3u8, s).hash(hasher),
+        Value::Array(items) => {
+            (4u8, items.len()).hash(hasher);
+            for item in items {
+                hash_value(item, hasher);
+            }
+        }
+        Value::Object(map) => {
+            (5u8, map.len()).hash(hasher);
+            for (key, item) in map {
+                key.hash(hasher);
+                hash_value(item, hasher);
+            }
+        }
     }
 }
 
@@ -598,90 +915,119 @@ pub(crate) fn type_error(path: &str, value: &Value, expected: &str) -> ConfigErr
 
 /// Validates one plugin's section (`None`: absent); also returns its
 /// supervision settings (`global` with the section's overrides laid over it).
+///
+/// Nothing is allocated for what is valid beyond the effective config: the
+/// plugin's id and paths are built only for errors, and the schema's
+/// violations are collected only when the config is invalid.
 fn validate_plugin(
     entry: &Entry,
     section: Option<&toml::Value>,
     global: &Supervision,
 ) -> (PluginConfig, Supervision) {
-    let p = &entry.plugin;
-    let id = Some(p.id.as_str());
-    let base = pointer(["plugins", p.kind.as_str(), p.name.as_str()]);
     let mut errors = Vec::new();
     let mut enabled = true;
     let mut supervision = None;
-    let mut fields = Map::new();
+    // The effective config, built while the section is read (a plugin with
+    // a usable schema), or the fields of a plugin that takes no config.
+    let compiled = entry.compiled();
+    let mut effective = match (compiled, entry.defaults(), section) {
+        (Some(Compiled::Ready { .. }), Some(defaults), Some(toml::Value::Table(table))) => {
+            Some(Effective::new(defaults, table.len()))
+        }
+        _ => None,
+    };
+    let mut unknown: Vec<(String, Value)> = Vec::new();
     match section {
         None => {}
         Some(toml::Value::Table(table)) => {
             for (key, value) in table {
                 if !RESERVED_KEYS.contains(&key.as_str()) {
-                    fields.insert(key.clone(), toml_to_json(value));
+                    if let Some(effective) = &mut effective {
+                        effective.field(key, toml_to_json(value));
+                    } else if compiled.is_none() {
+                        unknown.push((key.clone(), toml_to_json(value)));
+                    }
                     continue;
                 }
-                let path = format!("{base}/{}", escape_pointer(key));
+                let path = || format!("{}/{}", entry.base(), escape_pointer(key));
                 if key == "enabled" {
                     match value {
                         toml::Value::Boolean(b) => enabled = *b,
                         other => errors.push(
-                            type_error(&path, &toml_to_json(other), "boolean").with_plugin(id),
+                            type_error(&path(), &toml_to_json(other), "boolean")
+                                .with_plugin(Some(&entry.id())),
                         ),
                     }
                 } else if key == "supervision" {
-                    supervision =
-                        BUILTIN.plugin_supervision(global, value, &path, &p.id, &mut errors);
+                    supervision = BUILTIN.plugin_supervision(
+                        global,
+                        value,
+                        &path(),
+                        &entry.id(),
+                        &mut errors,
+                    );
                 }
             }
         }
-        Some(other) => {
-            errors.push(type_error(&base, &toml_to_json(other), "object").with_plugin(id))
-        }
+        Some(other) => errors.push(
+            type_error(&entry.base(), &toml_to_json(other), "object")
+                .with_plugin(Some(&entry.id())),
+        ),
     }
 
-    let value = match &entry.compiled {
-        Compiled::NoSchema => {
-            for (key, value) in &fields {
-                errors.push(
-                    ConfigError::new(
-                        "additionalProperties",
-                        format!("{base}/{}", escape_pointer(key)),
-                        format!(
-                            "unknown field `{key}` (plugin `{}` takes no configuration)",
-                            p.id
-                        ),
-                    )
-                    .with_plugin(id)
-                    .with_value(Some(value.clone()))
-                    .with_suggestion(suggest(key, RESERVED_KEYS.iter().copied())),
-                );
+    let value = match compiled {
+        None => {
+            if !unknown.is_empty() {
+                let (id, base) = (entry.id(), entry.base());
+                unknown.sort_by(|a, b| a.0.cmp(&b.0));
+                for (key, value) in &unknown {
+                    errors.push(
+                        ConfigError::new(
+                            "additionalProperties",
+                            format!("{base}/{}", escape_pointer(key)),
+                            format!("unknown field `{key}` (plugin `{id}` takes no configuration)"),
+                        )
+                        .with_plugin(Some(&id))
+                        .with_value(Some(value.clone()))
+                        .with_suggestion(suggest(key, RESERVED_KEYS.iter().copied())),
+                    );
+                }
             }
-            p.defaults.clone()
+            entry.defaults_value()
         }
-        Compiled::Broken { message } => {
+        Some(Compiled::Broken { message }) => {
+            let id = entry.id();
             errors.push(
                 ConfigError::new(
                     "schema",
-                    base.clone(),
-                    format!("the config schema of `{}` is unusable: {message}", p.id),
+                    entry.base(),
+                    format!("the config schema of `{id}` is unusable: {message}"),
                 )
-                .with_plugin(id),
+                .with_plugin(Some(&id)),
             );
             Value::Null
         }
-        Compiled::Ready { schema, validator } => {
-            let merged = merge(&p.defaults, fields);
-            errors.extend(collect_errors(
-                validator,
-                schema,
-                &merged,
-                &base,
-                id,
-                RESERVED_KEYS,
-            ));
+        Some(Compiled::Ready { schema, validator }) => {
+            let merged = match effective {
+                Some(effective) => effective.finish(),
+                None => entry.defaults_value(),
+            };
+            if !validator.is_valid(&merged) {
+                errors.extend(collect_errors(
+                    validator,
+                    schema,
+                    &merged,
+                    &entry.base(),
+                    Some(&entry.id()),
+                    RESERVED_KEYS,
+                ));
+            }
             merged
         }
     };
     let config = PluginConfig {
-        id: p.id.clone(),
+        kind: entry.kind.clone(),
+        name: entry.name.clone(),
         enabled,
         value: if errors.is_empty() {
             Ok(value)
@@ -728,16 +1074,58 @@ pub(crate) fn collect_errors(
     errors
 }
 
-/// The defaults with the section's top-level fields laid over them.
-fn merge(defaults: &Value, fields: Map<String, Value>) -> Value {
-    match defaults {
-        Value::Object(d) => {
-            let mut merged = d.clone();
-            merged.extend(fields);
-            Value::Object(merged)
+/// The effective config of a plugin, built while its section is read: the
+/// defaults with the section's top-level fields laid over them. Only the
+/// defaults the section leaves out are copied.
+struct Effective<'d> {
+    /// All the defaults.
+    all: &'d Value,
+    /// The fields so far, in key order when the section comes in key order
+    /// (as TOML tables do), so that the map is built without searching.
+    pairs: Vec<(String, Value)>,
+    /// The defaults not yet copied nor overridden, in key order (`None`
+    /// when the defaults are not an object).
+    defaults: Option<Peekable<serde_json::map::Iter<'d>>>,
+}
+
+impl<'d> Effective<'d> {
+    /// For a section of at most `fields` fields.
+    fn new(defaults: &'d Value, fields: usize) -> Self {
+        Effective {
+            all: defaults,
+            pairs: Vec::with_capacity(fields + defaults.as_object().map_or(0, Map::len)),
+            defaults: defaults.as_object().map(|d| d.iter().peekable()),
         }
-        other if fields.is_empty() => other.clone(),
-        _ => Value::Object(fields),
+    }
+
+    /// Adds one field of the section. The defaults that sort before it are
+    /// copied first, and the one it overrides is skipped. Any order of the
+    /// fields gives the same result: a default copied early comes before
+    /// the field that overrides it, which the map keeps, and none is copied
+    /// after its field.
+    fn field(&mut self, key: &str, value: Value) {
+        if let Some(defaults) = &mut self.defaults {
+            while let Some((k, v)) = defaults.next_if(|(k, _)| k.as_str() < key) {
+                self.pairs.push((k.clone(), v.clone()));
+            }
+            defaults.next_if(|(k, _)| k.as_str() == key);
+        }
+        self.pairs.push((key.to_owned(), value));
+    }
+
+    /// The effective config: the defaults themselves when the section gave
+    /// no field; only the section's fields when the defaults are not an
+    /// object.
+    fn finish(mut self) -> Value {
+        if self.pairs.is_empty() {
+            return self.all.clone();
+        }
+        for (k, v) in self.defaults.into_iter().flatten() {
+            self.pairs.push((k.clone(), v.clone()));
+        }
+        // Sorted already (the usual case), the pairs make the map's nodes
+        // directly; of equal keys, the map keeps the last.
+        Value::Object(self.pairs.into_iter().collect())
     }
 }
 
