@@ -98,7 +98,7 @@ fn join(d: &[Duplicate]) -> String {
 /// constant, so a lookup usually passes the very `&'static str` the
 /// descriptor holds.
 #[inline]
-fn same_str(a: &str, b: &str) -> bool {
+pub(crate) fn same_str(a: &str, b: &str) -> bool {
     std::ptr::eq(a, b) || a == b
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, same_str};
 use crate::config::{ConfigValidator, Plugin};
 use crate::descriptor::PluginDescriptor;
 use crate::state::Failure;
@@ -23,6 +23,8 @@ pub fn is_valid_name(name: &str) -> bool {
 pub(crate) struct DescriptorChecker {
     versions: HashMap<&'static str, Result<(), String>, foldhash::fast::FixedState>,
     apis: HashMap<&'static str, Result<(), ApiProblem>, foldhash::fast::FixedState>,
+    /// The (version, API) of the last descriptor that passed.
+    last_good: Option<(&'static str, &'static str)>,
 }
 
 /// Why an API requirement is refused, before the plugin's id is attached.
@@ -42,6 +44,13 @@ impl DescriptorChecker {
                 });
             }
         }
+        // The plugins of one build nearly always share their strings (one
+        // literal, often one pointer): the last good pair skips the maps.
+        if let Some((version, api)) = self.last_good {
+            if same_str(version, d.version()) && same_str(api, d.api()) {
+                return Ok(());
+            }
+        }
         let version = self.versions.entry(d.version()).or_insert_with(|| {
             semver::Version::parse(d.version())
                 .map(drop)
@@ -59,7 +68,10 @@ impl DescriptorChecker {
                 .map_err(|e| ApiProblem::Incompatible(e.to_string()))
         });
         match api {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.last_good = Some((d.version(), d.api()));
+                Ok(())
+            }
             Err(ApiProblem::Invalid(message)) => Err(Failure::InvalidDescriptor {
                 message: message.clone(),
             }),
