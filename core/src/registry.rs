@@ -3,6 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 
@@ -63,13 +64,21 @@ pub struct Registry {
     instances: Vec<ArcSwapOption<Instance>>,
     settings: Settings,
     metrics: MetricsState,
+    /// The plugins that failed, were disabled or blocked at build, by index:
+    /// the first failure of their status, kept here until it is created.
+    initial_failures: Vec<(usize, Failure)>,
+    /// When the registry was built: the time of every first transition.
+    built_at: SystemTime,
 }
 
 struct Slot {
     config: Option<serde_json::Value>,
     level: Option<usize>,
     notes: Vec<String>,
-    status: Mutex<Status>,
+    /// Created on first use (see [`Registry::status`]): most plugins of a
+    /// large composition are never looked at individually, and a status is
+    /// a few hundred bytes that a build would otherwise write for each.
+    status: OnceLock<Box<Mutex<Status>>>,
     /// `status.state`, mirrored for the dispatch hot path (written under the
     /// status lock, read without it).
     state: AtomicU8,
@@ -77,6 +86,17 @@ struct Slot {
     /// many threads ask for it at the same moment.
     build: Mutex<()>,
     counters: CallCounters,
+}
+
+impl Slot {
+    /// The state mirror, decoded.
+    fn state(&self) -> PluginState {
+        let index = self.state.load(Ordering::Acquire);
+        PluginState::ALL
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(PluginState::Failed)
+    }
 }
 
 /// Builds a [`Registry`]: which descriptors, which configuration.
@@ -246,11 +266,7 @@ impl Registry {
     }
 
     pub(crate) fn slot_state(&self, i: usize) -> PluginState {
-        let index = self.slots[i].state.load(Ordering::Acquire);
-        PluginState::ALL
-            .get(usize::from(index))
-            .copied()
-            .unwrap_or(PluginState::Failed)
+        self.slots[i].state()
     }
 
     pub(crate) fn slot_failure(&self, i: usize) -> Option<Failure> {
@@ -316,12 +332,20 @@ impl Registry {
     }
 
     fn status(&self, i: usize) -> MutexGuard<'_, Status> {
+        let status = self.slots[i].status.get_or_init(|| {
+            // Every change of state goes through here first, so until now
+            // the plugin is still in the state the build gave it.
+            let state = self.slot_state(i);
+            let failure = self
+                .initial_failures
+                .binary_search_by_key(&i, |(j, _)| *j)
+                .ok()
+                .map(|k| self.initial_failures[k].1.clone());
+            Box::new(Mutex::new(Status::new(state, failure, self.built_at)))
+        });
         // A poisoned lock only means a panic happened while it was held;
         // the status it guards is always written whole, so it is still valid.
-        self.slots[i]
-            .status
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn info(&self, i: usize) -> PluginInfo {
@@ -538,15 +562,17 @@ impl RegistryBuilder {
         }
 
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
-        let now = std::time::SystemTime::now();
+        let built_at = SystemTime::now();
         let plan = order::resolve(&graph, &initial);
 
+        let mut initial_failures = Vec::new();
         let slots: Vec<Slot> = plan
             .status
             .iter()
             .zip(configs)
             .zip(notes)
-            .map(|((status, config), notes)| {
+            .enumerate()
+            .map(|(i, ((status, config), notes))| {
                 let (state, failure, level) = match status {
                     Planned::Start { level } => (PluginState::Configured, None, Some(*level)),
                     Planned::Failed(f) => (f.state(), Some(f.clone()), None),
@@ -576,33 +602,36 @@ impl RegistryBuilder {
                         )
                     }
                 };
+                if let Some(f) = failure {
+                    initial_failures.push((i, f));
+                }
                 Slot {
                     config,
                     level,
                     notes,
                     state: AtomicU8::new(state.index()),
-                    status: Mutex::new(Status::new(state, failure, now)),
+                    status: OnceLock::new(),
                     build: Mutex::new(()),
                     counters: CallCounters::new(),
                 }
             })
             .collect();
 
-        for (i, slot) in slots.iter().enumerate() {
-            let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
-            match &status.failure {
-                None | Some(Failure::Disabled) | Some(Failure::Blocked { .. }) => {}
-                Some(f) => crate::telemetry::validation_error(
-                    Some(catalog.id(i)),
+        for (i, f) in &initial_failures {
+            match f {
+                Failure::Disabled | Failure::Blocked { .. } => {}
+                f => crate::telemetry::validation_error(
+                    Some(catalog.id(*i)),
                     f.kind(),
                     &f.to_string(),
                 ),
             }
         }
         let metrics = MetricsState::new(catalog.descriptors());
+        let mut failures = initial_failures.iter().peekable();
         for (i, slot) in slots.iter().enumerate() {
-            let status = slot.status.lock().unwrap_or_else(|e| e.into_inner());
-            crate::telemetry::lifecycle(catalog.id(i), status.state, status.failure.as_ref());
+            let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
+            crate::telemetry::lifecycle(catalog.id(i), slot.state(), failure);
         }
         let instances = (0..n).map(|_| ArcSwapOption::empty()).collect();
         Ok(Registry {
@@ -614,6 +643,86 @@ impl RegistryBuilder {
             slots,
             settings,
             metrics,
+            initial_failures,
+            built_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    trait Thing {}
+
+    macro_rules! descriptor {
+        ($name:literal, $version:literal) => {
+            PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+                name: $name,
+                kind: "thing",
+                kind_type: crate::__private::type_id_of::<dyn Thing>,
+                version: $version,
+                api: "0.1",
+                description: "",
+                crate_name: "tests",
+                crate_version: "0.0.0",
+                file: "registry.rs",
+                line: 1,
+                dependencies: &[],
+                capabilities: &[],
+                config: None,
+                factory: |_, _| Err("never built".into()),
+            })
+        };
+    }
+
+    static GOOD: PluginDescriptor = descriptor!("good", "1.0.0");
+    static BAD: PluginDescriptor = descriptor!("bad", "1.0");
+
+    #[test]
+    fn statuses_are_created_on_first_use_with_the_state_the_build_gave() {
+        let registry = Registry::builder()
+            .descriptors([&GOOD, &BAD])
+            .build()
+            .unwrap();
+        let (bad, good) = (0, 1);
+        assert!(
+            registry.slots.iter().all(|s| s.status.get().is_none()),
+            "a build creates no status"
+        );
+        assert_eq!(registry.slot_state(good), PluginState::Configured);
+        assert_eq!(registry.slot_state(bad), PluginState::Failed);
+
+        let info = registry.plugin("thing.bad").unwrap();
+        assert_eq!(info.state, PluginState::Failed);
+        assert!(matches!(
+            info.failure,
+            Some(Failure::InvalidDescriptor { .. })
+        ));
+        assert_eq!(info.transitions.len(), 1);
+        assert_eq!(info.transitions[0].from, PluginState::Registered);
+        assert_eq!(info.transitions[0].to, PluginState::Failed);
+        assert_eq!(info.transitions[0].at, registry.built_at);
+        assert!(
+            info.transitions[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("`1.0`")
+        );
+        assert!(registry.slots[bad].status.get().is_some());
+        assert!(registry.slots[good].status.get().is_none());
+
+        registry.set_state(good, PluginState::Running, None);
+        let info = registry.plugin("thing.good").unwrap();
+        let path: Vec<_> = info.transitions.iter().map(|t| (t.from, t.to)).collect();
+        assert_eq!(
+            path,
+            [
+                (PluginState::Registered, PluginState::Configured),
+                (PluginState::Configured, PluginState::Running)
+            ]
+        );
+        assert_eq!(info.transitions[0].at, registry.built_at);
     }
 }
