@@ -64,7 +64,7 @@ pub async fn serve(ctx: RunContext) -> Result<(), BoxError> {
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(pegboard::supervisor::shutdown_signal())
+        .with_graceful_shutdown(ctx.shutdown.clone().requested())
         .await?;
     Ok(())
 }

@@ -195,7 +195,7 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pegboard"))
         .current_dir(&dir)
-        .arg("--log-format=json")
+        .args(["--log-format=json", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -224,7 +224,8 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rest: Vec<String> = rx.try_iter().collect();
+    // Everything the app printed: the reader thread ends at end of output.
+    let rest: Vec<String> = rx.iter().collect();
     assert_eq!(rest.last().map(String::as_str), Some("stopped"));
     // Logs are JSON lines with the lifecycle events.
     let logs = stderr(&out);

@@ -190,8 +190,7 @@ impl Cli {
     }
 
     /// What `run` does once the plugins are started: typically bind a
-    /// listener and serve until [`shutdown_signal`](crate::supervisor::shutdown_signal)
-    /// resolves. When it returns, the plugins are stopped (reverse order) and
+    /// listener and serve until [`RunContext::shutdown`] is requested. When it returns, the plugins are stopped (reverse order) and
     /// the process exits (non-zero if it returned an error). Without it, `run`
     /// waits for SIGINT/SIGTERM.
     pub fn serve<F, Fut>(mut self, serve: F) -> Self
@@ -270,6 +269,9 @@ impl Cli {
                     .build()
                     .map_err(|e| Failed::usage(format!("cannot start the async runtime: {e}")))?;
                 let result = runtime.block_on(async {
+                    // Before any plugin starts: a signal during start-up
+                    // then stops the host in order.
+                    let shutdown = crate::supervisor::Shutdown::listen();
                     let supervisor = Supervisor::new(registry.clone());
                     let report = supervisor.start().await;
                     write(list::table(&registry, out))?;
@@ -287,11 +289,12 @@ impl Cli {
                                 registry: registry.clone(),
                                 document,
                                 listen: args.listen.clone(),
+                                shutdown: shutdown.clone(),
                             };
                             serve(ctx).await
                         }
                         None => {
-                            supervisor.run_until_signal().await;
+                            shutdown.requested().await;
                             Ok(())
                         }
                     };
@@ -442,6 +445,10 @@ pub struct RunContext {
     pub document: Document,
     /// `--listen ADDR`, if given.
     pub listen: Option<String>,
+    /// Resolves when the host is asked to stop (SIGINT, SIGTERM), listened
+    /// to since before the plugins started: serve until
+    /// `shutdown.clone().requested()` (e.g. axum's `with_graceful_shutdown`).
+    pub shutdown: crate::supervisor::Shutdown,
 }
 
 type ServeFn =

@@ -34,7 +34,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-pub use signal::shutdown_signal;
+pub use signal::{Shutdown, shutdown_signal};
 
 use crate::lifecycle::{Health, HealthStatus};
 use crate::order;
