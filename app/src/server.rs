@@ -38,7 +38,7 @@ impl ServerConfig {
     /// already validated it against this type's schema.
     fn from_document(document: &pegboard::config::Document) -> Result<Self, BoxError> {
         match document.section("server") {
-            Some(section) => Ok(section.clone().try_into()?),
+            Some(section) => Ok(<ServerConfig as serde::Deserialize>::deserialize(section)?),
             None => Ok(ServerConfig::default()),
         }
     }

@@ -1,29 +1,63 @@
 //! The parsed configuration document and environment overrides.
 
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
 use super::{ConfigError, ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX, pointer};
 
-/// A parsed config document: the whole TOML file as a table.
+/// A parsed config document: the whole TOML file, held as the JSON object it
+/// is validated in.
+///
+/// The TOML text (or table) is converted to JSON once, when the document is
+/// made: TOML integers stay JSON integers and floats JSON floats, datetimes
+/// become strings, non-finite floats the strings `"nan"`, `"inf"`, `"-inf"`.
+/// Validation, environment overrides and every accessor work on that form;
+/// [`as_json`](Self::as_json) borrows it.
 ///
 /// ```
 /// use pegboard::config::Document;
 ///
 /// let doc = Document::from_toml_str("[server]\nport = 8080\n\n[plugins.store.memory]\ncapacity = 5\n")?;
-/// assert_eq!(doc.section("server").and_then(|s| s.get("port")).and_then(|p| p.as_integer()), Some(8080));
+/// assert_eq!(doc.section("server").and_then(|s| s.get("port")).and_then(|p| p.as_i64()), Some(8080));
 /// assert!(doc.section("plugins").is_none()); // plugin sections belong to the validator
+/// assert_eq!(doc.as_json()["plugins"]["store"]["memory"]["capacity"], 5);
 ///
 /// let error = Document::from_toml_str("a = 1\nb = \n").unwrap_err();
 /// assert_eq!((error.line, error.column), (Some(2), Some(5)));
 /// assert_eq!(error.rule, "parse");
 /// # Ok::<(), pegboard::config::ConfigError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    table: toml::Table,
+    /// The whole document: always a JSON object.
+    json: Value,
+    /// The TOML types JSON does not tell apart from strings (`datetime`, and
+    /// `float` for the non-finite ones), by key path, for the messages of the
+    /// environment overrides that cannot descend into such a value. Usually
+    /// empty.
+    toml_types: TomlTypes,
+}
+
+/// Key path → TOML type name, for the values whose JSON form is a string
+/// although their TOML type is not.
+type TomlTypes = BTreeMap<Vec<String>, &'static str>;
+
+impl Default for Document {
+    fn default() -> Self {
+        Document {
+            json: Value::Object(Map::new()),
+            toml_types: TomlTypes::new(),
+        }
+    }
 }
 
 impl From<toml::Table> for Document {
+    /// Converts the table to JSON, once.
     fn from(table: toml::Table) -> Self {
-        Document { table }
+        let mut toml_types = TomlTypes::new();
+        let json = convert_table(&table, &mut Vec::new(), &mut toml_types);
+        Document { json, toml_types }
     }
 }
 
@@ -33,7 +67,7 @@ impl Document {
         Document::default()
     }
 
-    /// Parses a TOML document.
+    /// Parses a TOML document (and converts it to JSON, once).
     ///
     /// # Errors
     ///
@@ -44,7 +78,7 @@ impl Document {
     #[allow(clippy::result_large_err)]
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
         match text.parse::<toml::Table>() {
-            Ok(table) => Ok(Document { table }),
+            Ok(table) => Ok(Document::from(table)),
             Err(e) => {
                 let mut error = ConfigError::new("parse", "", e.message().trim().to_owned());
                 if let Some(span) = e.span() {
@@ -82,7 +116,7 @@ impl Document {
     /// assert_eq!(errors.len(), 1);
     /// assert_eq!(errors[0].path, "/server/port");
     /// let server = doc.section("server").unwrap();
-    /// assert_eq!(server.get("port").and_then(|v| v.as_integer()), Some(8080));
+    /// assert_eq!(server.get("port").and_then(|v| v.as_i64()), Some(8080));
     /// assert_eq!(server.get("host").and_then(|v| v.as_str()), Some("0.0.0.0"));
     /// ```
     pub fn apply_env<I>(&mut self, vars: I) -> Vec<ConfigError>
@@ -111,35 +145,64 @@ impl Document {
             .map(|v| (v.name().to_owned(), v.value().to_owned()))
             .collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
+        let Document { json, toml_types } = self;
+        let Value::Object(root) = json else {
+            unreachable!("the document root is an object");
+        };
         vars.into_iter()
-            .filter_map(|(name, raw)| apply_one(&mut self.table, &name, &raw, known).err())
+            .filter_map(|(name, raw)| apply_one(root, toml_types, &name, &raw, known).err())
             .collect()
     }
 
-    /// The whole document.
-    pub fn as_table(&self) -> &toml::Table {
-        &self.table
+    /// The whole document as JSON: always an object. Borrowed: the document
+    /// holds this form.
+    pub fn as_json(&self) -> &Value {
+        &self.json
     }
 
-    pub(crate) fn table_mut(&mut self) -> &mut toml::Table {
-        &mut self.table
+    /// The top-level object (the same as [`as_json`](Self::as_json)).
+    pub(crate) fn root(&self) -> &Map<String, Value> {
+        match &self.json {
+            Value::Object(root) => root,
+            _ => unreachable!("the document root is an object"),
+        }
+    }
+
+    /// The top-level object, to change; `forget(path)` must be called for
+    /// every value replaced.
+    pub(crate) fn root_mut(&mut self) -> &mut Map<String, Value> {
+        match &mut self.json {
+            Value::Object(root) => root,
+            _ => unreachable!("the document root is an object"),
+        }
+    }
+
+    /// Forgets the TOML types recorded at and under `path`, whose value was
+    /// replaced through [`root_mut`](Self::root_mut).
+    pub(crate) fn forget(&mut self, path: &[&str]) {
+        if !self.toml_types.is_empty() {
+            self.toml_types
+                .retain(|k, _| !(k.len() >= path.len() && k.iter().zip(path).all(|(a, b)| a == b)));
+        }
     }
 
     /// A top-level section other than `plugins`, for the host's own settings
     /// (e.g. `[server]`). `None` for `plugins`, whose sections belong to the
     /// plugins and are checked by the [`ConfigValidator`](super::ConfigValidator).
-    pub fn section(&self, name: &str) -> Option<&toml::Value> {
+    pub fn section(&self, name: &str) -> Option<&Value> {
         if name == "plugins" {
             return None;
         }
-        self.table.get(name)
+        self.root().get(name)
     }
 
     /// The document as JSON (TOML datetimes become strings; non-finite floats
     /// become the strings `"nan"`, `"inf"`, `"-inf"`), e.g. to check it
     /// against [`ConfigValidator::document_schema`](super::ConfigValidator::document_schema).
-    pub fn to_json(&self) -> serde_json::Value {
-        table_to_json(&self.table)
+    ///
+    /// A copy of [`as_json`](Self::as_json), which borrows it instead.
+    pub fn to_json(&self) -> Value {
+        self.json.clone()
     }
 }
 
@@ -178,15 +241,17 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Applies one override variable.
+/// Applies one override variable to the document's `root` (and its
+/// recorded `toml_types`).
 #[allow(clippy::result_large_err)]
 fn apply_one(
-    table: &mut toml::Table,
+    root: &mut Map<String, Value>,
+    toml_types: &mut TomlTypes,
     name: &str,
     raw: &str,
     known: &dyn Fn(&[String]) -> Vec<String>,
 ) -> Result<(), ConfigError> {
-    let raw_json = Some(serde_json::Value::String(raw.to_owned()));
+    let raw_json = Some(Value::String(raw.to_owned()));
     let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
         return Ok(());
     };
@@ -207,23 +272,31 @@ fn apply_one(
         .unwrap_or_else(|_| toml::Value::String(raw.to_owned()));
 
     let mut keys: Vec<String> = Vec::with_capacity(segments.len());
-    let mut current = table;
+    let mut current = root;
     for (i, segment) in segments.iter().enumerate() {
         let mut candidates: Vec<String> = current.keys().cloned().collect();
         candidates.extend(known(&keys));
         let key = match_segment(segment, &candidates).unwrap_or_else(|| segment.to_lowercase());
         keys.push(key.clone());
         if i + 1 == segments.len() {
-            current.insert(key, value);
+            // The value there (and everything under it) is replaced.
+            if !toml_types.is_empty() {
+                toml_types.retain(|k, _| !k.starts_with(&keys));
+            }
+            let json = convert_value(&value, &mut keys, toml_types);
+            current.insert(key, json);
             return Ok(());
         }
         current = match current
             .entry(key)
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .or_insert_with(|| Value::Object(Map::new()))
         {
-            toml::Value::Table(t) => t,
+            Value::Object(t) => t,
             other => {
-                let kind = other.type_str();
+                let kind = toml_types
+                    .get(&keys)
+                    .copied()
+                    .unwrap_or_else(|| toml_type(other));
                 let target = keys
                     .iter()
                     .cloned()
@@ -252,6 +325,22 @@ fn apply_one(
     Ok(())
 }
 
+/// The TOML type name of a value converted from TOML (strings from datetimes
+/// and non-finite floats aside, which are recorded in the document's
+/// `toml_types`).
+fn toml_type(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "string",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "integer",
+        Value::Bool(_) => "boolean",
+        Value::Array(_) => "array",
+        Value::Object(_) => "table",
+        // TOML has no null; nothing converted from TOML is one.
+        Value::Null => "null",
+    }
+}
+
 /// The candidate a variable segment designates: case-insensitive, `_` also
 /// matching `-`; an exact (case-insensitive) match wins.
 pub(crate) fn match_segment(segment: &str, candidates: &[String]) -> Option<String> {
@@ -264,36 +353,48 @@ pub(crate) fn match_segment(segment: &str, candidates: &[String]) -> Option<Stri
     candidates.iter().find(|c| normalize(c) == wanted).cloned()
 }
 
-/// A TOML table as a JSON object.
-pub(crate) fn table_to_json(table: &toml::Table) -> serde_json::Value {
-    // A small table (as plugin sections and their values usually are: one
-    // B-tree node) is cheapest inserted key by key; collecting would first
-    // gather the pairs in a vector and sort them, which pays off for large
-    // tables only.
-    if table.len() <= 11 {
-        let mut map = serde_json::Map::new();
-        for (k, v) in table {
-            map.insert(k.clone(), toml_to_json(v));
-        }
-        return serde_json::Value::Object(map);
-    }
-    serde_json::Value::Object(
+/// A TOML table as a JSON object, recording in `types` the key paths (from
+/// `path`, the table's own) of the values whose TOML type JSON does not keep.
+fn convert_table(table: &toml::Table, path: &mut Vec<String>, types: &mut TomlTypes) -> Value {
+    Value::Object(
         table
             .iter()
-            .map(|(k, v)| (k.clone(), toml_to_json(v)))
+            .map(|(k, v)| {
+                path.push(k.clone());
+                let json = convert_value(v, path, types);
+                path.pop();
+                (k.clone(), json)
+            })
             .collect(),
     )
 }
 
-/// A TOML value as JSON (datetimes as strings, non-finite floats as strings).
-pub(crate) fn toml_to_json(value: &toml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
+/// A TOML value (at key `path`) as JSON, datetimes and non-finite floats as
+/// strings (recorded in `types`: tables can be descended into by key, so
+/// their values' types matter; array elements cannot).
+fn convert_value(value: &toml::Value, path: &mut Vec<String>, types: &mut TomlTypes) -> Value {
     match value {
-        toml::Value::String(s) => J::String(s.clone()),
-        toml::Value::Integer(i) => J::from(*i),
+        toml::Value::Table(t) => convert_table(t, path, types),
+        toml::Value::Datetime(_) => {
+            types.insert(path.clone(), "datetime");
+            toml_to_json(value)
+        }
+        toml::Value::Float(f) if !f.is_finite() => {
+            types.insert(path.clone(), "float");
+            toml_to_json(value)
+        }
+        _ => toml_to_json(value),
+    }
+}
+
+/// A TOML value as JSON (datetimes as strings, non-finite floats as strings).
+fn toml_to_json(value: &toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
         toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
             || {
-                J::String(if f.is_nan() {
+                Value::String(if f.is_nan() {
                     "nan".to_owned()
                 } else if *f > 0.0 {
                     "inf".to_owned()
@@ -301,12 +402,16 @@ pub(crate) fn toml_to_json(value: &toml::Value) -> serde_json::Value {
                     "-inf".to_owned()
                 })
             },
-            J::Number,
+            Value::Number,
         ),
-        toml::Value::Boolean(b) => J::Bool(*b),
-        toml::Value::Datetime(d) => J::String(d.to_string()),
-        toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => table_to_json(t),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::document::{match_segment, toml_to_json};
+use super::document::match_segment;
 use super::schema::{hoist, resolve_local, strictify};
 use super::validator::{collect_errors, type_error};
 use super::{ConfigError, Document, TIMEOUT_ENV_PREFIX, escape_pointer, pointer, suggest};
@@ -185,14 +185,14 @@ impl Builtin {
     /// invalid) and its errors.
     pub(crate) fn global_supervision(
         &self,
-        section: Option<&toml::Value>,
+        section: Option<&Value>,
         errors: &mut Vec<ConfigError>,
     ) -> Supervision {
         let Some(section) = section else {
             return Supervision::default();
         };
         self.supervision
-            .read(&toml_to_json(section), "/supervision", None, errors)
+            .read(section, "/supervision", None, errors)
             .unwrap_or_default()
     }
 
@@ -201,12 +201,12 @@ impl Builtin {
     pub(crate) fn plugin_supervision(
         &self,
         global: &Supervision,
-        value: &toml::Value,
+        value: &Value,
         base: &str,
         plugin: &str,
         errors: &mut Vec<ConfigError>,
     ) -> Option<Supervision> {
-        let overrides = toml_to_json(value);
+        let overrides = value.clone();
         let found = self.supervision.check(&overrides, base, Some(plugin));
         if !found.is_empty() {
             errors.extend(found);
@@ -221,7 +221,7 @@ impl Builtin {
     /// absent or invalid) and its errors.
     pub(crate) fn dispatch(
         &self,
-        section: Option<&toml::Value>,
+        section: Option<&Value>,
         kinds: &[String],
         errors: &mut Vec<ConfigError>,
     ) -> BTreeMap<String, KindDispatch> {
@@ -231,7 +231,7 @@ impl Builtin {
             .collect();
         match section {
             None => {}
-            Some(toml::Value::Table(table)) => {
+            Some(Value::Object(table)) => {
                 for (kind, value) in table {
                     let path = pointer(["dispatch", kind.as_str()]);
                     let Some(slot) = out.get_mut(kind) else {
@@ -241,20 +241,17 @@ impl Builtin {
                                 path,
                                 format!("unknown plugin kind `{kind}` in `[dispatch]`"),
                             )
-                            .with_value(Some(toml_to_json(value)))
+                            .with_value(Some(value.clone()))
                             .with_suggestion(suggest(kind, kinds.iter().map(String::as_str))),
                         );
                         continue;
                     };
-                    if let Some(settings) =
-                        self.dispatch
-                            .read(&toml_to_json(value), &path, None, errors)
-                    {
+                    if let Some(settings) = self.dispatch.read(value, &path, None, errors) {
                         *slot = settings;
                     }
                 }
             }
-            Some(other) => errors.push(type_error("/dispatch", &toml_to_json(other), "object")),
+            Some(other) => errors.push(type_error("/dispatch", other, "object")),
         }
         out
     }
@@ -351,7 +348,7 @@ pub(crate) fn host_section_errors(doc: &Document, hosts: &[HostSection]) -> Vec<
         .copied()
         .chain(hosts.iter().map(|h| h.name.as_str()))
         .collect();
-    for (key, value) in doc.as_table() {
+    for (key, value) in doc.root() {
         if known.contains(&key.as_str()) {
             continue;
         }
@@ -361,14 +358,14 @@ pub(crate) fn host_section_errors(doc: &Document, hosts: &[HostSection]) -> Vec<
                 pointer([key.as_str()]),
                 format!("unknown section `{key}`"),
             )
-            .with_value(Some(toml_to_json(value)))
+            .with_value(Some(value.clone()))
             .with_suggestion(suggest(key, known.iter().copied())),
         );
     }
     for host in hosts {
-        if let Some(value) = doc.as_table().get(&host.name) {
+        if let Some(value) = doc.root().get(&host.name) {
             let base = pointer([host.name.as_str()]);
-            errors.extend(host.schema.check(&toml_to_json(value), &base, None));
+            errors.extend(host.schema.check(value, &base, None));
         }
     }
     errors
@@ -468,11 +465,11 @@ fn apply_timeout(
             ),
         ));
     };
-    let table = doc.table_mut();
+    let table = doc.root_mut();
     let dispatch = table
         .entry("dispatch")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(dispatch) = dispatch else {
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(dispatch) = dispatch else {
         return Err(env_error(
             "/dispatch".to_owned(),
             format!(
@@ -483,8 +480,8 @@ fn apply_timeout(
     };
     let section = dispatch
         .entry(kind.clone())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    let toml::Value::Table(section) = section else {
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(section) = section else {
         return Err(env_error(
             pointer(["dispatch", kind.as_str()]),
             format!(
@@ -493,6 +490,7 @@ fn apply_timeout(
             ),
         ));
     };
-    section.insert("timeout_ms".to_owned(), toml::Value::Integer(millis));
+    section.insert("timeout_ms".to_owned(), Value::from(millis));
+    doc.forget(&["dispatch", kind.as_str(), "timeout_ms"]);
     Ok(())
 }

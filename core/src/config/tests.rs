@@ -489,12 +489,33 @@ fn host_sections() {
     assert_eq!(
         doc.section("server")
             .and_then(|s| s.get("port"))
-            .and_then(toml::Value::as_integer),
+            .and_then(Value::as_i64),
         Some(8080)
     );
     assert!(doc.section("plugins").is_none());
-    assert!(doc.as_table().contains_key("plugins"));
+    assert!(doc.as_json().get("plugins").is_some());
     assert!(validator().validate(&doc).is_ok());
+}
+
+#[test]
+fn validate_reads_the_json_the_document_holds() {
+    // The document is converted from TOML once, when it is made: `as_json`
+    // borrows that form, and `validate` reads it (no TOML left to convert
+    // on every call), so a change made to it is what `validate` sees.
+    let mut doc = Document::from_toml_str("[plugins.store.memory]\ncapacity = 5\n").unwrap();
+    assert!(std::ptr::eq(doc.as_json().as_object().unwrap(), doc.root()));
+    assert_eq!(doc.to_json(), *doc.as_json());
+    assert!(validator().validate(&doc).is_ok());
+    doc.root_mut()["plugins"]["store"]["memory"]["capacity"] = json!("lots");
+    let v = validator().validate(&doc);
+    let errors = errors_of(&v, "store.memory");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, "/plugins/store/memory/capacity");
+    assert_eq!(errors[0].value, Some(json!("lots")));
+    assert_eq!(
+        doc.as_json()["plugins"]["store"]["memory"]["capacity"],
+        json!("lots")
+    );
 }
 
 // --- environment overrides ---------------------------------------------------
@@ -670,6 +691,69 @@ fn env_variables_apply_in_name_order() {
     assert_eq!(e1, e2);
     assert_eq!(d1.to_json(), json!({ "x": { "y": 2 } }));
     assert_eq!(e1.len(), 1);
+}
+
+#[test]
+fn env_messages_name_the_toml_type_of_what_cannot_be_descended_into() {
+    // Datetimes and non-finite floats are strings in the JSON the document
+    // holds; the messages still name their TOML types.
+    let mut doc = Document::from_toml_str(
+        "[x]\nd = 1979-05-27T07:32:00Z\nn = nan\ni = -inf\ns = \"a\"\nf = 1.0\nk = 1\na = [1979-05-27]\nb = true\n\
+         [dispatch.store]\ntimeout_ms = 07:32:00\n",
+    )
+    .unwrap();
+    let errors = doc.apply_env([
+        ("PEGBOARD__X__A__Y", "1"),
+        ("PEGBOARD__X__B__Y", "1"),
+        ("PEGBOARD__X__D__Y", "1"),
+        ("PEGBOARD__X__F__Y", "1"),
+        ("PEGBOARD__X__I__Y", "1"),
+        ("PEGBOARD__X__K__Y", "1"),
+        ("PEGBOARD__X__N__Y", "1"),
+        ("PEGBOARD__X__S__Y", "1"),
+        ("PEGBOARD__DISPATCH__STORE__TIMEOUT_MS__Y", "1"),
+    ]);
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "environment variable `PEGBOARD__DISPATCH__STORE__TIMEOUT_MS__Y` cannot set \
+             `dispatch.store.timeout_ms.y`: `dispatch.store.timeout_ms` is a datetime, not a table",
+            "environment variable `PEGBOARD__X__A__Y` cannot set `x.a.y`: `x.a` is an array, not a table",
+            "environment variable `PEGBOARD__X__B__Y` cannot set `x.b.y`: `x.b` is a boolean, not a table",
+            "environment variable `PEGBOARD__X__D__Y` cannot set `x.d.y`: `x.d` is a datetime, not a table",
+            "environment variable `PEGBOARD__X__F__Y` cannot set `x.f.y`: `x.f` is a float, not a table",
+            "environment variable `PEGBOARD__X__I__Y` cannot set `x.i.y`: `x.i` is a float, not a table",
+            "environment variable `PEGBOARD__X__K__Y` cannot set `x.k.y`: `x.k` is an integer, not a table",
+            "environment variable `PEGBOARD__X__N__Y` cannot set `x.n.y`: `x.n` is a float, not a table",
+            "environment variable `PEGBOARD__X__S__Y` cannot set `x.s.y`: `x.s` is a string, not a table",
+        ]
+    );
+    let json = doc.to_json();
+    assert_eq!(json["x"]["d"], json!("1979-05-27T07:32:00Z"));
+    assert_eq!(json["x"]["n"], json!("nan"));
+    assert_eq!(json["x"]["i"], json!("-inf"));
+    assert_eq!(json["x"]["a"], json!(["1979-05-27"]));
+
+    // A value set by a variable has the type of what the variable says
+    // (variables apply in name order: `D` before `D__Y`).
+    let errors = doc.apply_env([
+        ("PEGBOARD__X__D", "5"),
+        ("PEGBOARD__X__D__Y", "1"),
+        ("PEGBOARD__X__S", "2000-01-01"),
+        ("PEGBOARD__X__S__Y", "1"),
+        ("PEGBOARD__X__T", "{ u = 2000-01-01 }"),
+        ("PEGBOARD__X__T__U__Y", "1"),
+    ]);
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "environment variable `PEGBOARD__X__D__Y` cannot set `x.d.y`: `x.d` is an integer, not a table",
+            "environment variable `PEGBOARD__X__S__Y` cannot set `x.s.y`: `x.s` is a datetime, not a table",
+            "environment variable `PEGBOARD__X__T__U__Y` cannot set `x.t.u.y`: `x.t.u` is a datetime, not a table",
+        ]
+    );
 }
 
 // --- document schema and default document ----------------------------------

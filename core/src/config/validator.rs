@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
-use super::document::{json_to_toml, toml_to_json};
+use super::document::json_to_toml;
 use super::schema::{
     add_reserved, hoist, known_properties, parent_pointer, reserved_only, strictify,
 };
@@ -489,10 +489,10 @@ impl ConfigValidator {
         }
         // Each plugin's section, by plugin index; left empty when the
         // document has no plugin sections.
-        let mut sections: Vec<Option<&toml::Value>> = Vec::new();
-        match doc.as_table().get("plugins") {
+        let mut sections: Vec<Option<&Value>> = Vec::new();
+        match doc.root().get("plugins") {
             None => {}
-            Some(toml::Value::Table(plugins)) => {
+            Some(Value::Object(plugins)) => {
                 let mut cursor = self.sections();
                 for (kind, kind_value) in plugins {
                     let kind_path = || pointer(["plugins", kind.as_str()]);
@@ -503,17 +503,13 @@ impl ConfigValidator {
                                 kind_path(),
                                 format!("unknown plugin kind `{kind}`"),
                             )
-                            .with_value(Some(toml_to_json(kind_value)))
+                            .with_value(Some(kind_value.clone()))
                             .with_suggestion(suggest(kind, self.kinds.iter().map(String::as_str))),
                         );
                         continue;
                     }
-                    let toml::Value::Table(names) = kind_value else {
-                        document_errors.push(type_error(
-                            &kind_path(),
-                            &toml_to_json(kind_value),
-                            "object",
-                        ));
+                    let Value::Object(names) = kind_value else {
+                        document_errors.push(type_error(&kind_path(), kind_value, "object"));
                         continue;
                     };
                     for (name, section) in names {
@@ -535,17 +531,15 @@ impl ConfigValidator {
                                 pointer(["plugins", kind.as_str(), name.as_str()]),
                                 format!("unknown plugin section `{id}`"),
                             )
-                            .with_value(Some(toml_to_json(section)))
+                            .with_value(Some(section.clone()))
                             .with_suggestion(suggest(&id, ids.iter().map(String::as_str))),
                         );
                     }
                 }
             }
-            Some(other) => {
-                document_errors.push(type_error("/plugins", &toml_to_json(other), "object"))
-            }
+            Some(other) => document_errors.push(type_error("/plugins", other, "object")),
         }
-        let table = doc.as_table();
+        let table = doc.root();
         let supervision =
             BUILTIN.global_supervision(table.get("supervision"), &mut document_errors);
         let dispatch = BUILTIN.dispatch(table.get("dispatch"), &self.kinds, &mut document_errors);
@@ -921,7 +915,7 @@ pub(crate) fn type_error(path: &str, value: &Value, expected: &str) -> ConfigErr
 /// violations are collected only when the config is invalid.
 fn validate_plugin(
     entry: &Entry,
-    section: Option<&toml::Value>,
+    section: Option<&Value>,
     global: &Supervision,
 ) -> (PluginConfig, Supervision) {
     let mut errors = Vec::new();
@@ -931,7 +925,7 @@ fn validate_plugin(
     // a usable schema), or the fields of a plugin that takes no config.
     let compiled = entry.compiled();
     let mut effective = match (compiled, entry.defaults(), section) {
-        (Some(Compiled::Ready { .. }), Some(defaults), Some(toml::Value::Table(table))) => {
+        (Some(Compiled::Ready { .. }), Some(defaults), Some(Value::Object(table))) => {
             Some(Effective::new(defaults, table.len()))
         }
         _ => None,
@@ -939,23 +933,22 @@ fn validate_plugin(
     let mut unknown: Vec<(String, Value)> = Vec::new();
     match section {
         None => {}
-        Some(toml::Value::Table(table)) => {
+        Some(Value::Object(table)) => {
             for (key, value) in table {
                 if !RESERVED_KEYS.contains(&key.as_str()) {
                     if let Some(effective) = &mut effective {
-                        effective.field(key, toml_to_json(value));
+                        effective.field(key, value.clone());
                     } else if compiled.is_none() {
-                        unknown.push((key.clone(), toml_to_json(value)));
+                        unknown.push((key.clone(), value.clone()));
                     }
                     continue;
                 }
                 let path = || format!("{}/{}", entry.base(), escape_pointer(key));
                 if key == "enabled" {
                     match value {
-                        toml::Value::Boolean(b) => enabled = *b,
+                        Value::Bool(b) => enabled = *b,
                         other => errors.push(
-                            type_error(&path(), &toml_to_json(other), "boolean")
-                                .with_plugin(Some(&entry.id())),
+                            type_error(&path(), other, "boolean").with_plugin(Some(&entry.id())),
                         ),
                     }
                 } else if key == "supervision" {
@@ -969,10 +962,9 @@ fn validate_plugin(
                 }
             }
         }
-        Some(other) => errors.push(
-            type_error(&entry.base(), &toml_to_json(other), "object")
-                .with_plugin(Some(&entry.id())),
-        ),
+        Some(other) => {
+            errors.push(type_error(&entry.base(), other, "object").with_plugin(Some(&entry.id())))
+        }
     }
 
     let value = match compiled {
