@@ -29,7 +29,7 @@ use crate::metrics::Durations;
 /// invocations are being recorded is not one consistent cut (the count of
 /// one result may already include an invocation whose `last_*` fields are
 /// not written yet), but no count is ever lost.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct CallCounters {
     /// One count per [`CallResult`], indexed by [`CallResult::index`].
     by_result: [AtomicU64; CallResult::ALL.len()],
@@ -45,14 +45,26 @@ pub struct CallCounters {
     durations: OnceLock<Box<Durations>>,
 }
 
+impl Default for CallCounters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl CallCounters {
     /// The longest `last_error` kept, in bytes; longer messages are cut at
     /// the last character boundary at or below this length.
     pub const MAX_ERROR_LEN: usize = 1000;
 
     /// All counters at zero, no last invocation.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        CallCounters {
+            by_result: [const { AtomicU64::new(0) }; CallResult::ALL.len()],
+            last_duration_nanos: AtomicU64::new(0),
+            last_result: AtomicU8::new(0),
+            last_error: Mutex::new(None),
+            durations: OnceLock::new(),
+        }
     }
 
     /// Records one invocation. `error` is the message for error, timeout,

@@ -610,7 +610,7 @@ mod tests {
     /// Records an invocation of plugin `id` the way dispatch does.
     fn invoke(r: &Registry, id: &str, result: CallResult, duration: Duration) {
         let i = r.catalog().find_id(id).unwrap();
-        r.slot_counters(i).record(result, duration, None);
+        r.recording_counters(i).record(result, duration, None);
     }
 
     fn set_state(r: &Registry, id: &str, state: PluginState) {
@@ -1150,7 +1150,8 @@ mod tests {
                 std::thread::spawn(move || {
                     let d = Duration::from_micros(100 * (t as u64 + 1));
                     for _ in 0..1_000 {
-                        r.slot_counters(t % 4).record(CallResult::Timeout, d, None);
+                        r.recording_counters(t % 4)
+                            .record(CallResult::Timeout, d, None);
                     }
                 })
             })

@@ -85,8 +85,15 @@ struct Slot {
     /// Held while building, so an instance is built exactly once even when
     /// many threads ask for it at the same moment.
     build: Mutex<()>,
-    counters: CallCounters,
+    /// Created by the plugin's first recorded call (see
+    /// [`Registry::slot_counters`]): ~100 bytes a build would otherwise
+    /// write for every plugin, most of which a large composition never calls.
+    counters: OnceLock<Box<CallCounters>>,
 }
+
+/// What the counters of a plugin that was never called read as. Only ever
+/// read: recording goes through [`Registry::recording_counters`].
+static NEVER_CALLED: CallCounters = CallCounters::new();
 
 /// A plugin's current instance, if any: an [`ArcSwapOption`], created when
 /// the first instance is stored.
@@ -272,7 +279,7 @@ impl Registry {
 
     /// Invocation counters of a plugin by id (SPEC X5).
     pub fn counters(&self, id: &str) -> Option<CounterSnapshot> {
-        Some(self.slots[self.catalog.find_id(id)?].counters.snapshot())
+        Some(self.slot_counters(self.catalog.find_id(id)?).snapshot())
     }
 
     /// The supervision and dispatch settings of this composition.
@@ -294,8 +301,16 @@ impl Registry {
         &self.order
     }
 
+    /// Plugin `i`'s counters, to read (all zero if it was never called).
     pub(crate) fn slot_counters(&self, i: usize) -> &CallCounters {
-        &self.slots[i].counters
+        self.slots[i].counters.get().map_or(&NEVER_CALLED, |c| c)
+    }
+
+    /// Plugin `i`'s counters, to record into (created on first use).
+    pub(crate) fn recording_counters(&self, i: usize) -> &CallCounters {
+        self.slots[i]
+            .counters
+            .get_or_init(|| Box::new(CallCounters::new()))
     }
 
     pub(crate) fn slot_state(&self, i: usize) -> PluginState {
@@ -391,7 +406,7 @@ impl Registry {
             slot.level,
             slot.notes.clone(),
             self.instances[i].is_some(),
-            slot.counters.snapshot(),
+            self.slot_counters(i).snapshot(),
         )
     }
 
@@ -645,7 +660,7 @@ impl RegistryBuilder {
                     state: AtomicU8::new(state.index()),
                     status: OnceLock::new(),
                     build: Mutex::new(()),
-                    counters: CallCounters::new(),
+                    counters: OnceLock::new(),
                 }
             })
             .collect();
@@ -726,6 +741,35 @@ mod tests {
         assert!(registry.instance(1).is_err());
         assert!(!registry.instances[1].is_some());
         assert!(registry.instances[1].load_full().is_none());
+    }
+
+    #[test]
+    fn counters_are_created_by_the_first_recorded_call_and_read_as_zero_before() {
+        let registry = Registry::builder()
+            .descriptors([&GOOD, &BAD])
+            .build()
+            .unwrap();
+        assert!(registry.slots.iter().all(|s| s.counters.get().is_none()));
+        assert_eq!(registry.counters("thing.good").unwrap().successes, 0);
+        assert!(
+            registry.slots[1].counters.get().is_none(),
+            "reading creates nothing"
+        );
+
+        let d = std::time::Duration::from_millis(1);
+        registry
+            .recording_counters(1)
+            .record(crate::CallResult::Ok, d, None);
+        registry
+            .recording_counters(1)
+            .record(crate::CallResult::Ok, d, None);
+        assert_eq!(registry.counters("thing.good").unwrap().successes, 2);
+        assert_eq!(registry.counters("thing.bad").unwrap().successes, 0);
+        assert_eq!(
+            NEVER_CALLED.snapshot().successes,
+            0,
+            "the shared zeros stay zero"
+        );
     }
 
     #[test]

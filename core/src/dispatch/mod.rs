@@ -226,7 +226,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
         };
         let duration = started.elapsed();
         registry
-            .slot_counters(i)
+            .recording_counters(i)
             .record(result, duration, error.as_deref());
         crate::telemetry::dispatch_end(id, K::NAME, result, duration, error.as_deref());
         Outcome {
