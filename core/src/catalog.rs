@@ -315,22 +315,13 @@ mod tests {
 
     macro_rules! descriptor {
         ($kind:literal, $name:literal, $trait:ty) => {
-            PluginDescriptor::from_parts(crate::__private::DescriptorParts {
-                name: $name,
-                kind: $kind,
-                kind_type: crate::__private::type_id_of::<$trait>,
-                version: "1.0.0",
-                api: "0.1",
-                description: "",
-                crate_name: "tests",
-                crate_version: "0.0.0",
-                file: "catalog.rs",
-                line: 1,
-                dependencies: &[],
-                capabilities: &[],
-                config: None,
-                factory: |_, _| Err("never built".into()),
-            })
+            PluginDescriptor::for_tests(
+                $kind,
+                $name,
+                crate::__private::type_id_of::<$trait>,
+                "1.0.0",
+                "0.1",
+            )
         };
     }
 

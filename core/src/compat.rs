@@ -133,22 +133,13 @@ mod tests {
         version: &'static str,
         api: &'static str,
     ) -> PluginDescriptor {
-        PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+        PluginDescriptor::for_tests(
+            "thing",
             name,
-            kind: "thing",
-            kind_type: crate::__private::type_id_of::<dyn Nothing>,
+            crate::__private::type_id_of::<dyn Nothing>,
             version,
             api,
-            description: "",
-            crate_name: "tests",
-            crate_version: "0.0.0",
-            file: "compat.rs",
-            line: 1,
-            dependencies: &[],
-            capabilities: &[],
-            config: None,
-            factory: |_, _| Err("never built".into()),
-        })
+        )
     }
 
     static OK_A: PluginDescriptor = descriptor("a", "1.0.0", "0.1");

@@ -197,3 +197,34 @@ impl PluginDescriptor {
         self.factory
     }
 }
+
+#[cfg(test)]
+impl PluginDescriptor {
+    /// A hand-written descriptor for core's unit tests (as a remote plugin
+    /// or a hand-written registration would arrive): its factory always
+    /// fails. `kind_type` is `crate::__private::type_id_of::<dyn Trait>`.
+    pub(crate) const fn for_tests(
+        kind: &'static str,
+        name: &'static str,
+        kind_type: fn() -> TypeId,
+        version: &'static str,
+        api: &'static str,
+    ) -> Self {
+        PluginDescriptor::from_parts(DescriptorParts {
+            name,
+            kind,
+            kind_type,
+            version,
+            api,
+            description: "",
+            crate_name: "tests",
+            crate_version: "0.0.0",
+            file: "tests.rs",
+            line: 1,
+            dependencies: &[],
+            capabilities: &[],
+            config: None,
+            factory: |_, _| Err("never built".into()),
+        })
+    }
+}

@@ -703,36 +703,32 @@ mod tests {
 
     trait Thing {}
 
-    macro_rules! descriptor {
-        ($name:literal, $version:literal) => {
-            PluginDescriptor::from_parts(crate::__private::DescriptorParts {
-                name: $name,
-                kind: "thing",
-                kind_type: crate::__private::type_id_of::<dyn Thing>,
-                version: $version,
-                api: "0.1",
-                description: "",
-                crate_name: "tests",
-                crate_version: "0.0.0",
-                file: "registry.rs",
-                line: 1,
-                dependencies: &[],
-                capabilities: &[],
-                config: None,
-                factory: |_, _| Err("never built".into()),
-            })
-        };
-    }
+    static GOOD: PluginDescriptor = PluginDescriptor::for_tests(
+        "thing",
+        "good",
+        crate::__private::type_id_of::<dyn Thing>,
+        "1.0.0",
+        "0.1",
+    );
+    static BAD: PluginDescriptor = PluginDescriptor::for_tests(
+        "thing",
+        "bad",
+        crate::__private::type_id_of::<dyn Thing>,
+        "1.0",
+        "0.1",
+    );
 
-    static GOOD: PluginDescriptor = descriptor!("good", "1.0.0");
-    static BAD: PluginDescriptor = descriptor!("bad", "1.0");
+    /// `thing.bad` (index 0, an invalid version) and `thing.good` (1).
+    fn registry() -> Registry {
+        Registry::builder()
+            .descriptors([&GOOD, &BAD])
+            .build()
+            .unwrap()
+    }
 
     #[test]
     fn instance_cells_are_created_by_the_first_instance_stored() {
-        let registry = Registry::builder()
-            .descriptors([&GOOD, &BAD])
-            .build()
-            .unwrap();
+        let registry = registry();
         assert!(registry.instances.iter().all(|c| c.0.get().is_none()));
         // Clearing what was never built creates nothing.
         registry.discard(1);
@@ -745,10 +741,7 @@ mod tests {
 
     #[test]
     fn counters_are_created_by_the_first_recorded_call_and_read_as_zero_before() {
-        let registry = Registry::builder()
-            .descriptors([&GOOD, &BAD])
-            .build()
-            .unwrap();
+        let registry = registry();
         assert!(registry.slots.iter().all(|s| s.counters.get().is_none()));
         assert_eq!(registry.counters("thing.good").unwrap().successes, 0);
         assert!(
@@ -774,10 +767,7 @@ mod tests {
 
     #[test]
     fn statuses_are_created_on_first_use_with_the_state_the_build_gave() {
-        let registry = Registry::builder()
-            .descriptors([&GOOD, &BAD])
-            .build()
-            .unwrap();
+        let registry = registry();
         let (bad, good) = (0, 1);
         assert!(
             registry.slots.iter().all(|s| s.status.get().is_none()),
