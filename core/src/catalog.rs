@@ -1,6 +1,7 @@
 //! The discovered descriptors, sorted, de-duplicated and indexed.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use std::fmt;
 
@@ -21,10 +22,9 @@ use crate::descriptor::PluginDescriptor;
 #[derive(Debug, Clone)]
 pub struct Catalog {
     descriptors: Vec<&'static PluginDescriptor>,
-    /// Every id (`kind.name`), one after the other.
-    ids: String,
-    /// Where id `i` ends in `ids` (it starts where id `i - 1` ends).
-    id_ends: Vec<usize>,
+    /// Every id, written the first time one is asked for: building a
+    /// catalog reads no string it does not have to.
+    ids: OnceLock<Ids>,
     /// Plugin name → the first plugin of that name, in catalog order.
     by_name: HashMap<&'static str, u32, foldhash::fast::FixedState>,
     /// The next plugin with the same name as plugin `i` (in another kind),
@@ -36,6 +36,32 @@ pub struct Catalog {
     /// Plugin `i`'s kind, as an index into `kinds`: a lookup checks the kind
     /// here, in a small dense array, instead of in the descriptor.
     kind_of: Vec<u32>,
+}
+
+/// Every id (`kind.name`) of a catalog, one after the other in one string.
+#[derive(Debug, Clone)]
+struct Ids {
+    text: String,
+    /// Where id `i` ends in `text` (it starts where id `i - 1` ends).
+    ends: Vec<usize>,
+}
+
+impl Ids {
+    fn new(descriptors: &[&'static PluginDescriptor]) -> Ids {
+        let length = descriptors
+            .iter()
+            .map(|d| d.kind().len() + 1 + d.name().len())
+            .sum();
+        let mut text = String::with_capacity(length);
+        let mut ends = Vec::with_capacity(descriptors.len());
+        for d in descriptors {
+            text.push_str(d.kind());
+            text.push('.');
+            text.push_str(d.name());
+            ends.push(text.len());
+        }
+        Ids { text, ends }
+    }
 }
 
 /// The end of a `same_name` chain.
@@ -97,11 +123,15 @@ fn join(d: &[Duplicate]) -> String {
 /// The descriptors by (kind, name), then source location; the same
 /// descriptor twice ends up adjacent.
 ///
-/// Sorts 8-byte big-endian prefixes of kind and name as integers and
-/// compares whole strings only where prefixes tie: comparing the strings
-/// themselves (two `memcmp` calls per comparison) was the largest single
-/// cost of building a catalog.
-fn sorted(descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static PluginDescriptor> {
+/// Sorts by a 16-byte integer key: the kind's rank among the kinds (which
+/// are few), then the 8-byte prefix of the name that each descriptor
+/// carries (computed at compile time); compares whole strings only where
+/// keys tie: comparing the strings themselves (two `memcmp` calls
+/// per comparison) was the largest single cost of building a catalog. From
+/// [`RADIX_MIN`] plugins on, a radix sort over the key bytes that vary keeps
+/// the cost per plugin flat as the catalog grows (a comparison sort's grows
+/// with `log n`).
+fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static PluginDescriptor> {
     fn full(a: &PluginDescriptor, b: &PluginDescriptor) -> std::cmp::Ordering {
         (
             a.kind(),
@@ -118,20 +148,110 @@ fn sorted(descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static PluginDes
                 std::ptr::from_ref(b),
             ))
     }
-    // Lexicographic order of the padded prefixes is that of the strings,
-    // except that a string and itself followed by NULs tie: `full` decides.
-    fn prefix(s: &str) -> u64 {
-        let mut bytes = [0u8; 8];
-        let n = s.len().min(8);
-        bytes[..n].copy_from_slice(&s.as_bytes()[..n]);
-        u64::from_be_bytes(bytes)
-    }
-    let mut keyed: Vec<(u64, u64, &'static PluginDescriptor)> = descriptors
-        .into_iter()
-        .map(|d| (prefix(d.kind()), prefix(d.name()), d))
+    // Each kind's position in `kinds` (first seen first), then its rank.
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut index: HashMap<&'static str, usize, foldhash::fast::FixedState> = HashMap::default();
+    let mut last = 0;
+    let mut keyed: Vec<Keyed> = descriptors
+        .iter()
+        .map(|&d| {
+            // Plugins of one kind usually come together: try the last one.
+            if kinds.get(last).is_none_or(|k| !same_str(k, d.kind())) {
+                last = *index.entry(d.kind()).or_insert_with(|| {
+                    kinds.push(d.kind());
+                    kinds.len() - 1
+                });
+            }
+            Keyed {
+                key: [last as u64, d.name_key()],
+                d,
+            }
+        })
         .collect();
-    keyed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| full(a.2, b.2)));
-    keyed.into_iter().map(|(_, _, d)| d).collect()
+    if kinds.len() > 1 {
+        let mut by_kind: Vec<usize> = (0..kinds.len()).collect();
+        by_kind.sort_unstable_by_key(|&k| kinds[k]);
+        let mut rank = vec![0u64; kinds.len()];
+        for (r, k) in by_kind.into_iter().enumerate() {
+            rank[k] = r as u64;
+        }
+        for k in &mut keyed {
+            k.key[0] = rank[k.key[0] as usize];
+        }
+    }
+    if keyed.len() >= RADIX_MIN {
+        radix_sort(&mut keyed);
+    } else {
+        keyed.sort_unstable_by_key(|k| k.key);
+    }
+    // Runs of equal keys: names of one kind that share their first 8 bytes
+    // (or the same plugin registered twice).
+    let mut i = 0;
+    while i < keyed.len() {
+        let mut j = i + 1;
+        while j < keyed.len() && keyed[j].key == keyed[i].key {
+            j += 1;
+        }
+        if j - i > 1 {
+            keyed[i..j].sort_unstable_by(|a, b| full(a.d, b.d));
+        }
+        i = j;
+    }
+    descriptors.clear();
+    descriptors.extend(keyed.iter().map(|k| k.d));
+    descriptors
+}
+
+/// From this many plugins on, [`sorted`] uses a radix sort: below, its
+/// passes' fixed cost (a 256-entry histogram each) exceeds a comparison sort.
+const RADIX_MIN: usize = 256;
+
+/// A descriptor and its sort key, high word first.
+#[derive(Clone, Copy)]
+struct Keyed {
+    key: [u64; 2],
+    d: &'static PluginDescriptor,
+}
+
+/// A stable least-significant-digit radix sort of `v` by `key`, one pass
+/// per key byte that is not the same in every key (for typical catalogs,
+/// a few name bytes: kinds are few and names share their first letters).
+fn radix_sort(v: &mut Vec<Keyed>) {
+    let (mut any, mut all) = ([0u64; 2], [u64::MAX; 2]);
+    for k in v.iter() {
+        for w in 0..2 {
+            any[w] |= k.key[w];
+            all[w] &= k.key[w];
+        }
+    }
+    let mut out = v.clone();
+    let mut counts = [0usize; 256];
+    // Least significant first: the low word's bytes, then the high word's.
+    for (w, shift) in (0..2)
+        .rev()
+        .flat_map(|w| (0..64).step_by(8).map(move |s| (w, s)))
+    {
+        if ((any[w] ^ all[w]) >> shift) & 0xff == 0 {
+            continue;
+        }
+        let byte = |k: &Keyed| ((k.key[w] >> shift) & 0xff) as usize;
+        counts.fill(0);
+        for k in v.iter() {
+            counts[byte(k)] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for k in v.iter() {
+            let b = byte(k);
+            out[counts[b]] = *k;
+            counts[b] += 1;
+        }
+        std::mem::swap(v, &mut out);
+    }
 }
 
 /// String equality that first tries the pointer: a kind's name is one
@@ -162,6 +282,7 @@ impl Catalog {
             let d = descriptors[i];
             let mut j = i + 1;
             while j < descriptors.len()
+                && descriptors[j].name_key() == d.name_key()
                 && (descriptors[j].kind(), descriptors[j].name()) == (d.kind(), d.name())
             {
                 j += 1;
@@ -179,9 +300,9 @@ impl Catalog {
         let mut first = 0;
         for (i, d) in descriptors.iter().enumerate() {
             let head = descriptors[first];
-            if head.kind() != d.kind() {
+            if !same_str(head.kind(), d.kind()) {
                 first = i;
-            } else if head.kind_type_id() != d.kind_type_id() {
+            } else if !head.same_kind_type(d) {
                 return Err(CatalogError::KindCollision {
                     kind: d.kind().to_owned(),
                     first: format!("{} at {}", head.id(), head.source()),
@@ -199,24 +320,14 @@ impl Catalog {
             });
         }
 
-        let length: usize = descriptors
-            .iter()
-            .map(|d| d.kind().len() + 1 + d.name().len())
-            .sum();
-        let mut ids = String::with_capacity(length);
-        let mut id_ends = Vec::with_capacity(descriptors.len());
         let mut kinds: Vec<&'static str> = Vec::new();
         let mut kind_of = Vec::with_capacity(descriptors.len());
         for d in &descriptors {
-            if kinds.last() != Some(&d.kind()) {
+            if !kinds.last().is_some_and(|k| same_str(k, d.kind())) {
                 kinds.push(d.kind());
             }
             // Fits: there are no more kinds than plugins, checked above.
             kind_of.push((kinds.len() - 1) as u32);
-            ids.push_str(d.kind());
-            ids.push('.');
-            ids.push_str(d.name());
-            id_ends.push(ids.len());
         }
         let mut by_name = HashMap::with_capacity_and_hasher(
             descriptors.len(),
@@ -233,8 +344,7 @@ impl Catalog {
         }
         Ok(Catalog {
             descriptors,
-            ids,
-            id_ends,
+            ids: OnceLock::new(),
             by_name,
             same_name,
             kinds,
@@ -253,13 +363,19 @@ impl Catalog {
     ///
     /// If `i` is not below [`len`](Self::len), like indexing a slice.
     pub fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
-        &self.ids[start..self.id_ends[i]]
+        let ids = self.ids.get_or_init(|| Ids::new(&self.descriptors));
+        let start = if i == 0 { 0 } else { ids.ends[i - 1] };
+        &ids.text[start..ids.ends[i]]
     }
 
     /// The ids, in the same order as [`descriptors`](Self::descriptors).
     pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
         (0..self.len()).map(|i| self.id(i))
+    }
+
+    /// The distinct kinds, sorted.
+    pub fn kinds(&self) -> &[&'static str] {
+        &self.kinds
     }
 
     /// The number of plugins.
@@ -396,5 +512,71 @@ mod tests {
         assert!(c.is_empty());
         assert_eq!(c.find("alpha", "x"), None);
         assert_eq!(c.ids().count(), 0);
+    }
+
+    /// Enough plugins for the radix sort, with names and kinds that share
+    /// 8-byte prefixes, differ only past them, and come in no order; the
+    /// catalog must end up in plain string order either way.
+    #[test]
+    fn large_catalogs_sort_like_strings() {
+        fn leak(s: String) -> &'static str {
+            Box::leak(s.into_boxed_str())
+        }
+        let kinds = [
+            "classifiers",
+            "classifier",
+            "store",
+            "a",
+            "classifiers-extra",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut descriptors: Vec<&'static PluginDescriptor> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while descriptors.len() < 3 * RADIX_MIN {
+            let kind = kinds[(next() % kinds.len() as u64) as usize];
+            let name = match next() % 4 {
+                0 => format!("p{}", next() % 100_000),
+                1 => format!("keywords-{}", next() % 1000),
+                2 => format!("{:x}", next() % 1_000_000),
+                _ => format!("x{}-{}", next() % 10, next() % 10),
+            };
+            if !seen.insert((kind, name.clone())) {
+                continue;
+            }
+            descriptors.push(Box::leak(Box::new(PluginDescriptor::for_tests(
+                kind,
+                leak(name),
+                crate::__private::type_id_of::<dyn Gamma>,
+                "1.0.0",
+                "0.1",
+            ))));
+        }
+        let mut expected: Vec<(&str, &str)> =
+            descriptors.iter().map(|d| (d.kind(), d.name())).collect();
+        expected.sort();
+        for n in [RADIX_MIN - 1, descriptors.len()] {
+            let mut expected: Vec<(&str, &str)> = descriptors[..n]
+                .iter()
+                .map(|d| (d.kind(), d.name()))
+                .collect();
+            expected.sort();
+            let c = Catalog::new(descriptors[..n].iter().copied()).unwrap();
+            let got: Vec<(&str, &str)> = c
+                .descriptors()
+                .iter()
+                .map(|d| (d.kind(), d.name()))
+                .collect();
+            assert_eq!(got, expected, "{n} plugins");
+            for (i, (kind, name)) in expected.iter().enumerate() {
+                assert_eq!(c.find(kind, name), Some(i));
+                assert_eq!(c.id(i), format!("{kind}.{name}"));
+            }
+        }
     }
 }

@@ -82,15 +82,15 @@ impl DescriptorChecker {
     }
 }
 
-/// The config validator for a catalog, and per plugin a failure if its
-/// config type cannot even produce its defaults.
+/// The config validator for a catalog, and the plugins whose config type
+/// cannot even produce its defaults (by index, in order), with why.
 ///
 /// A plugin without a config type costs no allocation here (its names are
 /// borrowed from the descriptor, its empty defaults allocate nothing) and no
 /// compilation. The schema of a config type is generated once however many
 /// plugins use it, and the validator compiles it once.
-pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Option<Failure>>) {
-    let mut failures = vec![None; catalog.len()];
+pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<(usize, Failure)>) {
+    let mut failures = Vec::new();
     // Schemas by generating function. Equal pointers mean the same code, so
     // the same schema; one type seen through two pointers just generates
     // its schema twice, and the validator still compiles it once.
@@ -98,12 +98,15 @@ pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<Optio
     let plugins = catalog.descriptors().iter().enumerate().map(|(i, d)| {
         let config = d.config().map(|spec| {
             let defaults = (spec.defaults)().unwrap_or_else(|e| {
-                failures[i] = Some(Failure::InvalidDescriptor {
-                    message: format!(
-                        "the default value of config type `{}` cannot be serialized: {e}",
-                        (spec.type_name)()
-                    ),
-                });
+                failures.push((
+                    i,
+                    Failure::InvalidDescriptor {
+                        message: format!(
+                            "the default value of config type `{}` cannot be serialized: {e}",
+                            (spec.type_name)()
+                        ),
+                    },
+                ));
                 serde_json::Value::Object(Default::default())
             });
             let schema = schemas

@@ -36,6 +36,11 @@ pub struct PluginDescriptor {
     config: Option<ConfigSpec>,
     #[serde(skip)]
     factory: Factory,
+    /// The first 8 bytes of the name, big-endian, zero-padded: the catalog
+    /// sorts by this integer, computed at compile time, and reads the names
+    /// only where they tie.
+    #[serde(skip)]
+    name_key: u64,
 }
 
 /// How to describe a plugin's configuration type (set by the macro).
@@ -130,7 +135,13 @@ impl PluginDescriptor {
             capabilities: p.capabilities,
             config: p.config,
             factory: p.factory,
+            name_key: prefix(p.name),
         }
+    }
+
+    /// See the field.
+    pub(crate) fn name_key(&self) -> u64 {
+        self.name_key
     }
 
     /// The plugin's name within its kind.
@@ -144,6 +155,13 @@ impl PluginDescriptor {
     /// The `TypeId` of the kind's trait object type (`dyn Kind`).
     pub fn kind_type_id(&self) -> TypeId {
         (self.kind_type)()
+    }
+    /// Whether `self` and `other` name the same kind trait (what
+    /// [`kind_type_id`](Self::kind_type_id) compares, without calling the
+    /// functions when they are one).
+    pub(crate) fn same_kind_type(&self, other: &PluginDescriptor) -> bool {
+        std::ptr::fn_addr_eq(self.kind_type, other.kind_type)
+            || self.kind_type_id() == other.kind_type_id()
     }
     /// The id `<kind>.<name>` used by every API, metric, log line and the CLI.
     pub fn id(&self) -> String {
@@ -196,6 +214,23 @@ impl PluginDescriptor {
     pub(crate) fn factory(&self) -> Factory {
         self.factory
     }
+}
+
+/// The first 8 bytes of `s` as a big-endian integer, zero-padded.
+/// Lexicographic order of these prefixes is that of the strings, except that
+/// a string and itself followed by NULs tie.
+const fn prefix(s: &str) -> u64 {
+    let bytes = s.as_bytes();
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        key <<= 8;
+        if i < bytes.len() {
+            key |= bytes[i] as u64;
+        }
+        i += 1;
+    }
+    key
 }
 
 #[cfg(test)]

@@ -182,21 +182,12 @@ pub(crate) struct MetricsState {
 }
 
 impl MetricsState {
-    /// The state for a registry of `descriptors` (one dispatch-failure
-    /// counter per distinct kind).
-    pub(crate) fn new(descriptors: &[&'static PluginDescriptor]) -> Self {
-        let mut kinds: Vec<&'static str> = Vec::new();
-        for d in descriptors {
-            // Catalogs are sorted by kind, so this keeps one entry per kind;
-            // the sort below only makes sure.
-            if kinds.last() != Some(&d.kind()) {
-                kinds.push(d.kind());
-            }
-        }
-        kinds.sort_unstable();
-        kinds.dedup();
+    /// The state for a registry of plugins of these `kinds` (sorted,
+    /// distinct: one dispatch-failure counter each).
+    pub(crate) fn new(kinds: &[&'static str]) -> Self {
+        debug_assert!(kinds.is_sorted() && kinds.windows(2).all(|w| w[0] != w[1]));
         MetricsState {
-            dispatch_failures: kinds.into_iter().map(|k| (k, AtomicU64::new(0))).collect(),
+            dispatch_failures: kinds.iter().map(|&k| (k, AtomicU64::new(0))).collect(),
             last_render_len: AtomicUsize::new(0),
         }
     }

@@ -339,6 +339,31 @@ const UNVISITED: u32 = u32::MAX;
 /// 10,000-node cycle gets a 10,001-entry path), which only affects broken configurations.
 pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
     let n = graph.len();
+    if graph.edge_count() == 0 {
+        // Nothing orders anything: what Kahn's algorithm would find, directly
+        // (every plugin that did not fail, by index, all at level 0). The
+        // common case of a large composition of independent plugins.
+        let mut order = Vec::with_capacity(n);
+        let status = (0..n)
+            .map(|v| match initial.get(v) {
+                Some(Some(reason)) => Status::Failed(reason.clone()),
+                _ => {
+                    order.push(v);
+                    Status::Start { level: 0 }
+                }
+            })
+            .collect();
+        let levels = if order.is_empty() {
+            Vec::new()
+        } else {
+            vec![order.clone()]
+        };
+        return Plan {
+            status,
+            order,
+            levels,
+        };
+    }
     let reverse = graph.reverse();
     let mut kind: Vec<Kind> = (0..n)
         .map(|v| match initial.get(v) {
@@ -1248,6 +1273,36 @@ mod tests {
             self.0 ^= self.0 << 17;
             (self.0 % n as u64) as usize
         }
+    }
+
+    /// A graph without edges takes a shortcut: the plan must be the one
+    /// Kahn's algorithm gives, which one edge into a node of its own forces.
+    #[test]
+    fn graphs_without_edges_resolve_like_any_other() {
+        let n = 200;
+        let initial: Vec<Option<&str>> = (0..n).map(|v| (v % 7 == 3).then_some("failed")).collect();
+        let shortcut = resolve(&DepGraph::new(n), &initial);
+        assert_eq!(shortcut.order.len(), n - (n - 3).div_ceil(7));
+        assert_eq!(shortcut.levels, std::slice::from_ref(&shortcut.order));
+
+        // One more node, with an optional edge to a failed one: it forces
+        // the general path and orders nothing else.
+        let mut g = DepGraph::new(n + 1);
+        g.add_edge(n, 3, true);
+        let mut with_edge_initial = initial.clone();
+        with_edge_initial.push(None);
+        let general = resolve(&g, &with_edge_initial);
+        assert_eq!(&general.status[..n], &shortcut.status[..]);
+        assert_eq!(general.order[..general.order.len() - 1], shortcut.order[..]);
+        assert_eq!(
+            general.levels[0][..shortcut.order.len()],
+            shortcut.order[..]
+        );
+
+        let none = resolve::<&str>(&DepGraph::new(0), &[]);
+        assert!(none.order.is_empty() && none.levels.is_empty() && none.status.is_empty());
+        let all_failed = resolve(&DepGraph::new(2), &[Some("x"), Some("y")]);
+        assert!(all_failed.order.is_empty() && all_failed.levels.is_empty());
     }
 
     #[test]

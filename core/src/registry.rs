@@ -19,6 +19,7 @@ use crate::kind::Kind;
 use crate::lifecycle::Health;
 use crate::metrics::{Metrics, MetricsState};
 use crate::order::{self, DepGraph, Status as Planned};
+use crate::resolve::Initial;
 use crate::settings::Settings;
 use crate::state::{Failure, PluginState, Stage};
 use crate::status::Status;
@@ -63,6 +64,12 @@ pub struct Registry {
     /// hundred) so that lookups across many plugins stay in cache.
     instances: Vec<CurrentInstance>,
     settings: Settings,
+    /// The validated configuration of each plugin that has one (a config
+    /// type, or a section), by index, sorted; the others get the empty
+    /// object.
+    configs: Vec<(usize, serde_json::Value)>,
+    /// Notes on plugins (absent optional dependencies), by index, sorted.
+    notes: Vec<(usize, String)>,
     metrics: MetricsState,
     /// The plugins that failed, were disabled or blocked at build, by index:
     /// the first failure of their status, kept here until it is created.
@@ -71,17 +78,19 @@ pub struct Registry {
     built_at: SystemTime,
 }
 
+/// What the registry keeps for each plugin beside its descriptor: small,
+/// since a build writes one for every plugin; what only some plugins have
+/// (a config, notes, a failure) is kept apart, by index.
 struct Slot {
-    config: Option<serde_json::Value>,
-    level: Option<usize>,
-    notes: Vec<String>,
+    /// `status.state`, mirrored for the dispatch hot path (written under the
+    /// status lock, read without it).
+    state: AtomicU8,
+    /// The start level, or [`NO_LEVEL`] for a plugin that does not start.
+    level: u32,
     /// Created on first use (see [`Registry::status`]): most plugins of a
     /// large composition are never looked at individually, and a status is
     /// a few hundred bytes that a build would otherwise write for each.
     status: OnceLock<Box<Mutex<Status>>>,
-    /// `status.state`, mirrored for the dispatch hot path (written under the
-    /// status lock, read without it).
-    state: AtomicU8,
     /// Held while building, so an instance is built exactly once even when
     /// many threads ask for it at the same moment.
     build: Mutex<()>,
@@ -90,6 +99,9 @@ struct Slot {
     /// write for every plugin, most of which a large composition never calls.
     counters: OnceLock<Box<CallCounters>>,
 }
+
+/// [`Slot::level`] of a plugin that does not start.
+const NO_LEVEL: u32 = u32::MAX;
 
 /// What the counters of a plugin that was never called read as. Only ever
 /// read: recording goes through [`Registry::recording_counters`].
@@ -256,7 +268,7 @@ impl Registry {
     /// The validated configuration of a plugin (defaults filled in), unless
     /// it failed before configuration.
     pub fn config(&self, id: &str) -> Option<&serde_json::Value> {
-        self.slots[self.catalog.find_id(id)?].config.as_ref()
+        self.config_of(self.catalog.find_id(id)?)
     }
 
     /// Every plugin that is failed or blocked (not disabled), with why.
@@ -396,15 +408,27 @@ impl Registry {
         status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Plugin `i`'s validated configuration, if it has one.
+    fn config_of(&self, i: usize) -> Option<&serde_json::Value> {
+        let k = self.configs.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        Some(&self.configs[k].1)
+    }
+
     fn info(&self, i: usize) -> PluginInfo {
         let status = self.status(i).clone();
         let slot = &self.slots[i];
+        let notes = self.notes.partition_point(|(j, _)| *j < i);
+        let notes = self.notes[notes..]
+            .iter()
+            .take_while(|(j, _)| *j == i)
+            .map(|(_, note)| note.clone())
+            .collect();
         PluginInfo::new(
             &self.catalog,
             i,
             status,
-            slot.level,
-            slot.notes.clone(),
+            (slot.level != NO_LEVEL).then_some(slot.level as usize),
+            notes,
             self.instances[i].is_some(),
             self.slot_counters(i).snapshot(),
         )
@@ -459,9 +483,9 @@ impl Registry {
 
     fn construct(&self, i: usize) -> Result<Instance, Failure> {
         let descriptor = self.catalog.descriptors()[i];
-        let config = self.slots[i]
-            .config
-            .clone()
+        let config = self
+            .config_of(i)
+            .cloned()
             .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
         let context = Context::new(self, i);
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -570,117 +594,118 @@ impl RegistryBuilder {
             None => Catalog::compiled_in()?,
         };
         let n = catalog.len();
-        let mut initial: Vec<Option<Failure>> = vec![None; n];
-        let mut notes: Vec<Vec<String>> = vec![Vec::new(); n];
+        let mut initial = Initial::new(n);
 
         let mut checker = crate::compat::DescriptorChecker::default();
         for (i, d) in catalog.descriptors().iter().enumerate() {
-            initial[i] = checker.check(d).err();
+            if let Err(f) = checker.check(d) {
+                initial.set(i, f);
+            }
         }
 
         let (validator, schema_failures) = crate::compat::config_validator(&catalog);
         let mut document = self.document;
-        let env_errors = validator.apply_env(&mut document, &self.env);
-        let validated = validator.validate(&document);
-        let settings = validated.settings.clone();
-        let mut document_errors = env_errors;
-        document_errors.extend(validated.document_errors);
+        let mut document_errors = validator.apply_env(&mut document, &self.env);
+        let mut configs = Vec::new();
+        let mut config_failures = Vec::new();
+        let (errors, settings) = validator.validate_sections(&document, |i, plugin| {
+            if !plugin.enabled {
+                config_failures.push((i, Failure::Disabled));
+                return;
+            }
+            if schema_failures
+                .binary_search_by_key(&i, |(j, _)| *j)
+                .is_ok()
+            {
+                // Failed already: no config to keep, nor errors to report.
+                return;
+            }
+            match plugin.value {
+                Ok(v) => configs.push((i, v)),
+                Err(errors) => config_failures.push((i, Failure::Config { errors })),
+            }
+        });
+        document_errors.extend(errors);
         if !document_errors.is_empty() {
             for e in &document_errors {
                 crate::telemetry::validation_error(e.plugin.as_deref(), &e.rule, &e.to_string());
             }
             return Err(CompositionError::Config(document_errors));
         }
-        let mut configs: Vec<Option<serde_json::Value>> = vec![None; n];
-        for (i, plugin) in validated.plugins.into_iter().enumerate() {
-            if !plugin.enabled {
-                initial[i] = Some(Failure::Disabled);
-                continue;
-            }
-            if let Some(f) = &schema_failures[i] {
-                initial[i].get_or_insert_with(|| f.clone());
-                continue;
-            }
-            match plugin.value {
-                Ok(v) => configs[i] = Some(v),
-                Err(errors) => {
-                    initial[i].get_or_insert(Failure::Config { errors });
-                }
+        // A disabled plugin is disabled whatever else is wrong with it.
+        for (i, f) in config_failures {
+            match f {
+                Failure::Disabled => initial.set(i, f),
+                f => initial.first(i, f),
             }
         }
+        for (i, f) in schema_failures {
+            initial.first(i, f);
+        }
 
+        let mut notes = Vec::new();
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
         let built_at = SystemTime::now();
-        let plan = order::resolve(&graph, &initial);
+        let plan = order::resolve(&graph, &initial.index);
 
         let mut initial_failures = Vec::new();
-        let slots: Vec<Slot> = plan
-            .status
-            .iter()
-            .zip(configs)
-            .zip(notes)
-            .enumerate()
-            .map(|(i, ((status, config), notes))| {
-                let (state, failure, level) = match status {
-                    Planned::Start { level } => (PluginState::Configured, None, Some(*level)),
-                    Planned::Failed(f) => (f.state(), Some(f.clone()), None),
-                    Planned::Cycle { path } => (
-                        PluginState::Failed,
-                        Some(Failure::Cycle {
-                            path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+        let mut slots = Vec::with_capacity(n);
+        for (i, status) in plan.status.iter().enumerate() {
+            let (state, failure, level) = match status {
+                Planned::Start { level } => (PluginState::Configured, None, *level as u32),
+                Planned::Failed(k) => {
+                    let f = &initial.failures[*k as usize];
+                    (f.state(), Some(f.clone()), NO_LEVEL)
+                }
+                Planned::Cycle { path } => (
+                    PluginState::Failed,
+                    Some(Failure::Cycle {
+                        path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                    }),
+                    NO_LEVEL,
+                ),
+                Planned::Blocked { chain } => {
+                    let root = chain.last().copied().unwrap_or(0);
+                    let cause = match &plan.status[root] {
+                        Planned::Failed(k) => {
+                            format!("{} {}", catalog.id(root), initial.failures[*k as usize])
+                        }
+                        Planned::Cycle { .. } => {
+                            format!("{} is on a dependency cycle", catalog.id(root))
+                        }
+                        _ => format!("{} is not available", catalog.id(root)),
+                    };
+                    (
+                        PluginState::Blocked,
+                        Some(Failure::Blocked {
+                            chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                            cause,
                         }),
-                        None,
-                    ),
-                    Planned::Blocked { chain } => {
-                        let root = chain.last().copied().unwrap_or(0);
-                        let cause = match &plan.status[root] {
-                            Planned::Failed(f) => format!("{} {}", catalog.id(root), f),
-                            Planned::Cycle { .. } => {
-                                format!("{} is on a dependency cycle", catalog.id(root))
-                            }
-                            _ => format!("{} is not available", catalog.id(root)),
-                        };
-                        (
-                            PluginState::Blocked,
-                            Some(Failure::Blocked {
-                                chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
-                                cause,
-                            }),
-                            None,
-                        )
-                    }
-                };
-                if let Some(f) = failure {
-                    initial_failures.push((i, f));
+                        NO_LEVEL,
+                    )
                 }
-                Slot {
-                    config,
-                    level,
-                    notes,
-                    state: AtomicU8::new(state.index()),
-                    status: OnceLock::new(),
-                    build: Mutex::new(()),
-                    counters: OnceLock::new(),
-                }
-            })
-            .collect();
-
-        for (i, f) in &initial_failures {
-            match f {
-                Failure::Disabled | Failure::Blocked { .. } => {}
-                f => crate::telemetry::validation_error(
-                    Some(catalog.id(*i)),
+            };
+            match failure {
+                Some(Failure::Disabled | Failure::Blocked { .. }) | None => {}
+                Some(ref f) => crate::telemetry::validation_error(
+                    Some(catalog.id(i)),
                     f.kind(),
                     &f.to_string(),
                 ),
             }
+            crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure.as_ref());
+            if let Some(f) = failure {
+                initial_failures.push((i, f));
+            }
+            slots.push(Slot {
+                state: AtomicU8::new(state.index()),
+                level,
+                status: OnceLock::new(),
+                build: Mutex::new(()),
+                counters: OnceLock::new(),
+            });
         }
-        let metrics = MetricsState::new(catalog.descriptors());
-        let mut failures = initial_failures.iter().peekable();
-        for (i, slot) in slots.iter().enumerate() {
-            let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
-            crate::telemetry::lifecycle(catalog.id(i), slot.state(), failure);
-        }
+        let metrics = MetricsState::new(catalog.kinds());
         let instances = (0..n).map(|_| CurrentInstance::default()).collect();
         Ok(Registry {
             catalog,
@@ -690,6 +715,8 @@ impl RegistryBuilder {
             levels: plan.levels,
             slots,
             settings,
+            configs,
+            notes,
             metrics,
             initial_failures,
             built_at,

@@ -35,13 +35,54 @@ pub(crate) fn find(catalog: &Catalog, dep: &Dependency) -> Resolved {
     }
 }
 
+/// The failures decided before ordering (invalid descriptor, disabled,
+/// config, dependency), at most one per plugin, kept apart from the plugins
+/// that have none: nearly all of them.
+#[derive(Debug)]
+pub(crate) struct Initial {
+    /// Per plugin, the index of its failure in `failures`: what
+    /// [`order::resolve`](crate::order::resolve) reads.
+    pub(crate) index: Vec<Option<u32>>,
+    pub(crate) failures: Vec<Failure>,
+}
+
+impl Initial {
+    /// No failure yet among `n` plugins.
+    pub(crate) fn new(n: usize) -> Self {
+        Initial {
+            index: vec![None; n],
+            failures: Vec::new(),
+        }
+    }
+
+    /// Records `failure` for plugin `i` unless it already has one.
+    pub(crate) fn first(&mut self, i: usize, failure: Failure) {
+        if self.index[i].is_none() {
+            self.set(i, failure);
+        }
+    }
+
+    /// Records `failure` for plugin `i`, replacing any it had.
+    pub(crate) fn set(&mut self, i: usize, failure: Failure) {
+        match self.index[i] {
+            Some(k) => self.failures[k as usize] = failure,
+            None => {
+                // Fits: a catalog holds at most `u32::MAX` plugins.
+                self.index[i] = Some(self.failures.len() as u32);
+                self.failures.push(failure);
+            }
+        }
+    }
+}
+
 /// Builds the dependency graph, recording in `initial` the plugins whose
 /// required dependencies are missing, ambiguous or of the wrong version, and
-/// in `notes` the optional dependencies that are absent.
+/// in `notes` the optional dependencies that are absent (by plugin, in
+/// plugin order).
 pub(crate) fn dependency_graph(
     catalog: &Catalog,
-    initial: &mut [Option<Failure>],
-    notes: &mut [Vec<String>],
+    initial: &mut Initial,
+    notes: &mut Vec<(usize, String)>,
 ) -> DepGraph {
     let mut graph = DepGraph::new(catalog.len());
     for (i, d) in catalog.descriptors().iter().enumerate() {
@@ -52,9 +93,9 @@ pub(crate) fn dependency_graph(
                     version_mismatch(catalog, dep, j)
                 }
                 Resolved::Missing if dep.optional => {
-                    notes[i].push(format!(
-                        "optional dependency `{}` is not compiled in",
-                        dep.target()
+                    notes.push((
+                        i,
+                        format!("optional dependency `{}` is not compiled in", dep.target()),
                     ));
                     None
                 }
@@ -71,9 +112,9 @@ pub(crate) fn dependency_graph(
             };
             if let Some(f) = failure {
                 if dep.optional {
-                    notes[i].push(f.to_string());
-                } else if initial[i].is_none() {
-                    initial[i] = Some(f);
+                    notes.push((i, f.to_string()));
+                } else {
+                    initial.first(i, f);
                 }
             }
         }

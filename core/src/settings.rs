@@ -291,15 +291,63 @@ impl KindDispatch {
 pub struct Settings {
     /// Global supervision (from `[supervision]`).
     pub supervision: Supervision,
-    /// Per plugin, in the validator's plugin order: the global settings with
-    /// that plugin's `supervision` overrides laid over them.
-    pub plugins: Vec<Supervision>,
+    /// The plugins whose settings differ from the global ones, by plugin
+    /// index (in the validator's plugin order), sorted: most plugins of a
+    /// composition have none, and a copy of the global settings for each
+    /// was most of what validating their (absent) sections wrote.
+    overrides: Vec<(usize, Supervision)>,
     /// Per known kind (every kind of the validator's plugins), sorted by
     /// kind: the `[dispatch.<kind>]` section, or the defaults.
     pub dispatch: BTreeMap<String, KindDispatch>,
 }
 
 impl Settings {
+    /// Settings with these global supervision and dispatch settings and no
+    /// per-plugin overrides yet.
+    pub(crate) fn new(supervision: Supervision, dispatch: BTreeMap<String, KindDispatch>) -> Self {
+        Settings {
+            supervision,
+            overrides: Vec::new(),
+            dispatch,
+        }
+    }
+
+    /// Records plugin `i`'s settings, after those of every plugin before it.
+    pub(crate) fn set_plugin(&mut self, i: usize, supervision: Supervision) {
+        debug_assert!(self.overrides.last().is_none_or(|(j, _)| *j < i));
+        if supervision != self.supervision {
+            self.overrides.push((i, supervision));
+        }
+    }
+
+    /// The supervision settings of plugin `i` (in the validator's plugin
+    /// order): the global settings with that plugin's `supervision`
+    /// overrides laid over them.
+    ///
+    /// ```
+    /// use pegboard::config::{ConfigValidator, Document, PluginSchema};
+    ///
+    /// let empty = || serde_json::json!({});
+    /// let validator = ConfigValidator::new([
+    ///     PluginSchema::new("store", "file", None, empty()),
+    ///     PluginSchema::new("store", "memory", None, empty()),
+    /// ]);
+    /// let doc = Document::from_toml_str(
+    ///     "[supervision]\nstart_timeout_ms = 500\n\
+    ///      [plugins.store.file.supervision]\nstart_timeout_ms = 100\n",
+    /// )
+    /// .unwrap();
+    /// let settings = validator.validate(&doc).settings;
+    /// assert_eq!(settings.plugin(0).start_timeout_ms, 100);
+    /// assert_eq!(settings.plugin(1).start_timeout_ms, 500);
+    /// ```
+    pub fn plugin(&self, i: usize) -> &Supervision {
+        match self.overrides.binary_search_by_key(&i, |(j, _)| *j) {
+            Ok(k) => &self.overrides[k].1,
+            Err(_) => &self.supervision,
+        }
+    }
+
     /// The dispatch settings of `kind`; the defaults for an unknown kind.
     pub fn dispatch(&self, kind: &str) -> KindDispatch {
         self.dispatch.get(kind).cloned().unwrap_or_default()

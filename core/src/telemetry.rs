@@ -94,6 +94,26 @@ pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error:
     }
 }
 
+/// [`lifecycle`], computing the plugin id only when the event's level is
+/// enabled: a registry build emits one event per plugin, mostly at `DEBUG`,
+/// which most hosts do not record.
+pub(crate) fn lifecycle_lazy<'a>(
+    plugin_id: impl FnOnce() -> &'a str,
+    state: PluginState,
+    failure: Option<&Failure>,
+) {
+    let level = match state {
+        PluginState::Registered | PluginState::Configured => Level::DEBUG,
+        PluginState::Degraded | PluginState::Failed | PluginState::Blocked => Level::WARN,
+        _ => Level::INFO,
+    };
+    if level <= tracing::level_filters::STATIC_MAX_LEVEL
+        && level <= tracing::level_filters::LevelFilter::current()
+    {
+        lifecycle(plugin_id(), state, failure);
+    }
+}
+
 /// `plugin.lifecycle.<state>`.
 pub(crate) fn lifecycle(plugin_id: &str, state: PluginState, failure: Option<&Failure>) {
     let state_name = state.as_str();

@@ -349,9 +349,9 @@ impl Cli {
     }
 
     /// The config validator of `catalog`, with the host's sections declared
-    /// (so unknown top-level sections are errors), and per plugin a failure
-    /// if its config type cannot produce its defaults.
-    fn validator(&self, catalog: &Catalog) -> (ConfigValidator, Vec<Option<crate::Failure>>) {
+    /// (so unknown top-level sections are errors), and the plugins whose
+    /// config type cannot produce its defaults (by index), with why.
+    fn validator(&self, catalog: &Catalog) -> (ConfigValidator, Vec<(usize, crate::Failure)>) {
         let (validator, failures) = crate::compat::config_validator(catalog);
         (
             validator.with_host_sections(self.sections.clone()),
@@ -413,10 +413,8 @@ impl Cli {
             .collect();
         let validated = validator.validate(&document);
         errors.extend(validated.errors().map(ToString::to_string));
-        for (i, failure) in schema_failures.iter().enumerate() {
-            if let Some(f) = failure {
-                errors.push(format!("{}: {f}", catalog.id(i)));
-            }
+        for (i, f) in &schema_failures {
+            errors.push(format!("{}: {f}", catalog.id(*i)));
         }
         if errors.is_empty() {
             let disabled = validated.plugins.iter().filter(|p| !p.enabled).count();

@@ -100,7 +100,9 @@ fn defaults_when_no_section_is_given() {
     };
     assert_eq!(s.supervision, expected);
     assert_eq!(Supervision::default(), expected);
-    assert_eq!(s.plugins, vec![expected.clone(); 4]);
+    for i in 0..4 {
+        assert_eq!(s.plugin(i), &expected);
+    }
     assert_eq!(
         s.dispatch.keys().map(String::as_str).collect::<Vec<_>>(),
         ["classifier", "store", "text-filter"],
@@ -168,7 +170,7 @@ backoff_multiplier = 3
     assert_eq!(global.restart.policy, RestartPolicy::Never);
     assert_eq!(global.restart.backoff_multiplier, 3.0);
     assert_eq!(global.restart.max_restarts, 5);
-    assert!(v.settings.plugins.iter().all(|p| p == global));
+    assert!((0..4).all(|i| v.settings.plugin(i) == global));
 }
 
 #[test]
@@ -185,7 +187,7 @@ supervision = { stop_timeout_ms = 7, restart = { max_restarts = 9 } }
 "#,
     );
     assert!(v.is_ok(), "{:?}", v.errors().collect::<Vec<_>>());
-    let memory = &v.settings.plugins[MEMORY];
+    let memory = v.settings.plugin(MEMORY);
     assert_eq!(memory.stop_timeout_ms, 7, "from the plugin");
     assert_eq!(memory.start_timeout_ms, 1000, "from [supervision]");
     assert_eq!(memory.health_timeout_ms, 5_000, "default");
@@ -193,7 +195,7 @@ supervision = { stop_timeout_ms = 7, restart = { max_restarts = 9 } }
     assert_eq!(memory.restart.backoff_initial_ms, 50, "from [supervision]");
     assert_eq!(memory.restart.policy, RestartPolicy::OnFailure, "default");
     // The other plugins have the global settings.
-    assert_eq!(v.settings.plugins[FILE], v.settings.supervision);
+    assert_eq!(v.settings.plugin(FILE), &v.settings.supervision);
     assert_eq!(v.settings.supervision.restart.max_restarts, 2);
     // `supervision` is not part of the plugin's own config.
     assert_eq!(v.plugins[MEMORY].value, Ok(json!({ "capacity": 7 })));
@@ -201,10 +203,7 @@ supervision = { stop_timeout_ms = 7, restart = { max_restarts = 9 } }
     // A plugin without config accepts it too.
     let v = validate("[plugins.store.file]\nsupervision = { restart = { policy = \"never\" } }\n");
     assert!(v.is_ok(), "{:?}", v.errors().collect::<Vec<_>>());
-    assert_eq!(
-        v.settings.plugins[FILE].restart.policy,
-        RestartPolicy::Never
-    );
+    assert_eq!(v.settings.plugin(FILE).restart.policy, RestartPolicy::Never);
     assert_eq!(v.plugins[FILE].value, Ok(json!({})));
 }
 
@@ -257,7 +256,7 @@ supervision = { start_timeout_ms = 0, helth_timeout_ms = 1, restart = { policy =
     // The other plugins are fine, and the failed one falls back to the
     // global settings.
     assert!(v.plugins[FILE].value.is_ok());
-    assert_eq!(v.settings.plugins[MEMORY], Supervision::default());
+    assert_eq!(v.settings.plugin(MEMORY), &Supervision::default());
 
     // Not a table; a typo of the key itself.
     let v = validate("[plugins.store.memory]\nsupervision = 5\n");
@@ -605,7 +604,7 @@ fn double_underscore_variables_reach_the_settings() {
     assert!(v.is_ok(), "{:?}", v.errors().collect::<Vec<_>>());
     assert_eq!(v.settings.supervision.start_timeout_ms, 1234);
     assert_eq!(v.settings.supervision.restart.policy, RestartPolicy::Never);
-    let profanity = &v.settings.plugins[2];
+    let profanity = v.settings.plugin(2);
     assert_eq!(profanity.restart.max_restarts, 1);
     assert_eq!(profanity.restart.policy, RestartPolicy::Never);
     assert_eq!(profanity.start_timeout_ms, 1234);
@@ -969,7 +968,6 @@ proptest! {
             prop_assert_eq!(e.rule.as_str(), "env");
         }
         let v = validator.validate(&doc);
-        prop_assert_eq!(v.settings.plugins.len(), 4);
         prop_assert_eq!(v.settings.dispatch.len(), 3);
         for e in v.errors() {
             let _ = e.to_string();

@@ -483,6 +483,48 @@ impl ConfigValidator {
 
     /// Validates `doc`, collecting every error of every section.
     pub fn validate(&self, doc: &Document) -> Validated {
+        let mut plugins = Vec::with_capacity(self.entries.len());
+        let (document_errors, settings) = self.validate_sections(doc, |i, config| {
+            while plugins.len() < i {
+                plugins.push(self.untouched(plugins.len()));
+            }
+            plugins.push(config);
+        });
+        while plugins.len() < self.entries.len() {
+            plugins.push(self.untouched(plugins.len()));
+        }
+        Validated {
+            document_errors,
+            plugins,
+            settings,
+        }
+    }
+
+    /// The validated config of plugin `i` when it takes no config and the
+    /// document has no section for it: enabled, its defaults.
+    fn untouched(&self, i: usize) -> PluginConfig {
+        let entry = &self.entries[i];
+        PluginConfig {
+            kind: entry.kind.clone(),
+            name: entry.name.clone(),
+            enabled: true,
+            value: Ok(entry.defaults_value()),
+        }
+    }
+
+    /// [`validate`](Self::validate), giving only the plugins that take a
+    /// config or have a section to `each` (in plugin order): the others are
+    /// [`untouched`](Self::untouched), and settings hold their supervision
+    /// only where it is not the global one. Returns the document errors and
+    /// the settings.
+    ///
+    /// The registry builds from this: a copy of the same untouched config
+    /// for each of thousands of plugins was most of what validating wrote.
+    pub(crate) fn validate_sections(
+        &self,
+        doc: &Document,
+        mut each: impl FnMut(usize, PluginConfig),
+    ) -> (Vec<ConfigError>, Settings) {
         let mut document_errors = Vec::new();
         if let Some(hosts) = &self.host_sections {
             document_errors.extend(sections::host_section_errors(doc, hosts));
@@ -543,35 +585,27 @@ impl ConfigValidator {
         let supervision =
             BUILTIN.global_supervision(table.get("supervision"), &mut document_errors);
         let dispatch = BUILTIN.dispatch(table.get("dispatch"), &self.kinds, &mut document_errors);
-        let mut plugins = Vec::with_capacity(self.entries.len());
-        let mut per_plugin = Vec::with_capacity(self.entries.len());
-        for (i, entry) in self.entries.iter().enumerate() {
-            let section = sections.get(i).copied().flatten();
+        let mut settings = Settings::new(supervision, dispatch);
+        for (i, &section) in sections.iter().enumerate() {
+            let entry = &self.entries[i];
             if section.is_none() && entry.compiled().is_none() {
-                // Nothing to check: the plugin takes no config and has no
-                // section (every plugin of most registries).
-                plugins.push(PluginConfig {
-                    kind: entry.kind.clone(),
-                    name: entry.name.clone(),
-                    enabled: true,
-                    value: Ok(entry.defaults_value()),
-                });
-                per_plugin.push(supervision.clone());
                 continue;
             }
-            let (config, supervision) = validate_plugin(entry, section, &supervision);
-            plugins.push(config);
-            per_plugin.push(supervision);
+            let (config, supervision) = validate_plugin(entry, section, &settings.supervision);
+            settings.set_plugin(i, supervision);
+            each(i, config);
         }
-        Validated {
-            document_errors,
-            plugins,
-            settings: Settings {
-                supervision,
-                plugins: per_plugin,
-                dispatch,
-            },
+        if sections.is_empty() {
+            // No plugin sections: only the plugins with a config type.
+            for (i, entry) in self.entries.iter().enumerate() {
+                if entry.compiled().is_some() {
+                    let (config, supervision) = validate_plugin(entry, None, &settings.supervision);
+                    settings.set_plugin(i, supervision);
+                    each(i, config);
+                }
+            }
         }
+        (document_errors, settings)
     }
 
     /// One JSON Schema (draft 2020-12) for the whole config file.

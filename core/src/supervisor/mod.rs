@@ -216,7 +216,7 @@ impl Inner {
     async fn start(self: &Arc<Self>, i: usize, fresh: bool) -> bool {
         let registry = &self.registry;
         registry.set_state(i, PluginState::Starting, None);
-        let settings = &registry.settings().plugins[i];
+        let settings = &registry.settings().plugin(i);
         let timeout = settings.start_timeout();
         let reg = registry.clone();
         let result = hook::run(Stage::Start, timeout, async move {
@@ -277,7 +277,7 @@ impl Inner {
     async fn stop_one(self: &Arc<Self>, i: usize) {
         let registry = &self.registry;
         registry.set_state(i, PluginState::Stopping, None);
-        let timeout = registry.settings().plugins[i].stop_timeout();
+        let timeout = registry.settings().plugin(i).stop_timeout();
         let instance = registry.loaded(i);
         let result = hook::run(Stage::Stop, timeout, async move {
             if let Some(lifecycle) = instance.as_ref().and_then(|inst| inst.lifecycle()) {
@@ -295,7 +295,7 @@ impl Inner {
 
     /// Starts the periodic health checks of `i`, unless they already run.
     fn watch_health(self: &Arc<Self>, i: usize) {
-        let settings = &self.registry.settings().plugins[i];
+        let settings = &self.registry.settings().plugin(i);
         let Some(interval) = settings.health_interval() else {
             return;
         };
@@ -315,7 +315,7 @@ impl Inner {
 
     async fn health_loop(self: &Arc<Self>, i: usize, interval: std::time::Duration) {
         let registry = &self.registry;
-        let settings = &registry.settings().plugins[i];
+        let settings = &registry.settings().plugin(i);
         let mut shutdown = self.shutdown.subscribe();
         let mut unhealthy_in_a_row = 0u32;
         loop {
@@ -360,7 +360,7 @@ impl Inner {
     /// One health check of `i`: a check that panics or times out is unhealthy.
     async fn check_health(&self, i: usize) -> Health {
         let registry = &self.registry;
-        let timeout = registry.settings().plugins[i].health_timeout();
+        let timeout = registry.settings().plugin(i).health_timeout();
         let Some(instance) = registry.loaded(i) else {
             return Health::unhealthy("no instance");
         };
@@ -397,7 +397,7 @@ impl Inner {
 
     /// Restarts `i` per its policy in a background task (one per plugin).
     fn schedule_restart(self: &Arc<Self>, i: usize) {
-        let restart = &self.registry.settings().plugins[i].restart;
+        let restart = &self.registry.settings().plugin(i).restart;
         if restart.policy == RestartPolicy::Never || self.stopping() {
             return;
         }
@@ -417,7 +417,7 @@ impl Inner {
 
     async fn restart_loop(self: &Arc<Self>, i: usize) {
         let registry = &self.registry;
-        let restart = &registry.settings().plugins[i].restart;
+        let restart = &registry.settings().plugin(i).restart;
         let mut shutdown = self.shutdown.subscribe();
         loop {
             let attempt = {
