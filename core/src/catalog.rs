@@ -149,16 +149,28 @@ fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static Plugi
             ))
     }
     // Each kind's position in `kinds` (first seen first), then its rank.
+    // Kinds are few: a table only once there are more than a few.
     let mut kinds: Vec<&'static str> = Vec::new();
-    let mut index: HashMap<&'static str, usize, foldhash::fast::FixedState> = HashMap::default();
+    let mut table: HashMap<&'static str, usize, foldhash::fast::FixedState> = HashMap::default();
     let mut last = 0;
     let mut keyed: Vec<Keyed> = descriptors
         .iter()
         .map(|&d| {
             // Plugins of one kind usually come together: try the last one.
             if kinds.get(last).is_none_or(|k| !same_str(k, d.kind())) {
-                last = *index.entry(d.kind()).or_insert_with(|| {
+                last = if kinds.len() <= FEW_KINDS {
+                    kinds.iter().position(|k| same_str(k, d.kind()))
+                } else {
+                    if table.is_empty() {
+                        table.extend(kinds.iter().enumerate().map(|(i, &k)| (k, i)));
+                    }
+                    table.get(d.kind()).copied()
+                }
+                .unwrap_or_else(|| {
                     kinds.push(d.kind());
+                    if !table.is_empty() {
+                        table.insert(d.kind(), kinds.len() - 1);
+                    }
                     kinds.len() - 1
                 });
             }
@@ -201,6 +213,9 @@ fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static Plugi
     descriptors.extend(keyed.iter().map(|k| k.d));
     descriptors
 }
+
+/// Up to this many kinds, [`sorted`] finds a kind's rank by a scan.
+const FEW_KINDS: usize = 16;
 
 /// From this many plugins on, [`sorted`] uses a radix sort: below, its
 /// passes' fixed cost (a 256-entry histogram each) exceeds a comparison sort.

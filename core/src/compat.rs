@@ -51,6 +51,12 @@ impl DescriptorChecker {
                 return Ok(());
             }
         }
+        // And so do the builds of one process: a pair that passed once
+        // passes again (the strings are `'static`), without parsing.
+        if known_good(d.version(), d.api()) {
+            self.last_good = Some((d.version(), d.api()));
+            return Ok(());
+        }
         let version = self.versions.entry(d.version()).or_insert_with(|| {
             semver::Version::parse(d.version())
                 .map(drop)
@@ -70,6 +76,7 @@ impl DescriptorChecker {
         match api {
             Ok(()) => {
                 self.last_good = Some((d.version(), d.api()));
+                remember_good(d.version(), d.api());
                 Ok(())
             }
             Err(ApiProblem::Invalid(message)) => Err(Failure::InvalidDescriptor {
@@ -79,6 +86,36 @@ impl DescriptorChecker {
                 message: format!("plugin `{}` {e}", d.id()),
             }),
         }
+    }
+}
+
+/// The (version, API) pairs that passed [`DescriptorChecker::check`] in
+/// this process, up to [`KNOWN_GOOD_MAX`]: the strings of compiled-in
+/// plugins, so few and fixed.
+static KNOWN_GOOD: std::sync::RwLock<Vec<(&'static str, &'static str)>> =
+    std::sync::RwLock::new(Vec::new());
+
+/// Enough for every distinct pair of any real build; the bound only keeps
+/// descriptors made at run time from growing the list.
+const KNOWN_GOOD_MAX: usize = 64;
+
+fn known_good(version: &str, api: &str) -> bool {
+    // A poisoned lock only means a panic elsewhere while it was held; the
+    // list is only ever pushed to whole.
+    let known = KNOWN_GOOD.read().unwrap_or_else(|e| e.into_inner());
+    known
+        .iter()
+        .any(|&(v, a)| same_str(v, version) && same_str(a, api))
+}
+
+fn remember_good(version: &'static str, api: &'static str) {
+    let mut known = KNOWN_GOOD.write().unwrap_or_else(|e| e.into_inner());
+    if known.len() < KNOWN_GOOD_MAX
+        && !known
+            .iter()
+            .any(|&(v, a)| same_str(v, version) && same_str(a, api))
+    {
+        known.push((version, api));
     }
 }
 
@@ -145,13 +182,15 @@ mod tests {
         )
     }
 
-    static OK_A: PluginDescriptor = descriptor("a", "1.0.0", "0.1");
-    static OK_B: PluginDescriptor = descriptor("b", "1.0.0", "0.1");
-    static FUTURE_C: PluginDescriptor = descriptor("c", "1.0.0", "9.0");
-    static FUTURE_D: PluginDescriptor = descriptor("d", "1.0.0", "9.0");
+    /// Used by no other test: the process-wide memo must not know it yet.
+    const V: &str = "1.0.0-compat-test";
+    static OK_A: PluginDescriptor = descriptor("a", V, "0.1");
+    static OK_B: PluginDescriptor = descriptor("b", V, "0.1");
+    static FUTURE_C: PluginDescriptor = descriptor("c", V, "9.0");
+    static FUTURE_D: PluginDescriptor = descriptor("d", V, "9.0");
     static BAD_VERSION: PluginDescriptor = descriptor("e", "1.0", "0.1");
-    static BAD_API: PluginDescriptor = descriptor("f", "1.0.0", "one");
-    static BAD_NAME: PluginDescriptor = descriptor("G", "1.0.0", "0.1");
+    static BAD_API: PluginDescriptor = descriptor("f", V, "one");
+    static BAD_NAME: PluginDescriptor = descriptor("G", V, "0.1");
 
     #[test]
     fn each_distinct_string_is_parsed_once_and_failures_name_their_plugin() {
@@ -185,5 +224,13 @@ mod tests {
             panic!("bad name");
         };
         assert_eq!(message, "name `G` must match [a-z0-9][a-z0-9_-]*");
+
+        // The next build's checker knows the good pair without parsing it;
+        // failures are not remembered.
+        let mut next = DescriptorChecker::default();
+        assert_eq!(next.check(&OK_B), Ok(()));
+        assert!(next.versions.is_empty() && next.apis.is_empty());
+        assert!(next.check(&FUTURE_D).is_err());
+        assert_eq!(next.apis.len(), 1);
     }
 }

@@ -603,45 +603,8 @@ impl RegistryBuilder {
             }
         }
 
-        let (validator, schema_failures) = crate::compat::config_validator(&catalog);
-        let mut document = self.document;
-        let mut document_errors = validator.apply_env(&mut document, &self.env);
-        let mut configs = Vec::new();
-        let mut config_failures = Vec::new();
-        let (errors, settings) = validator.validate_sections(&document, |i, plugin| {
-            if !plugin.enabled {
-                config_failures.push((i, Failure::Disabled));
-                return;
-            }
-            if schema_failures
-                .binary_search_by_key(&i, |(j, _)| *j)
-                .is_ok()
-            {
-                // Failed already: no config to keep, nor errors to report.
-                return;
-            }
-            match plugin.value {
-                Ok(v) => configs.push((i, v)),
-                Err(errors) => config_failures.push((i, Failure::Config { errors })),
-            }
-        });
-        document_errors.extend(errors);
-        if !document_errors.is_empty() {
-            for e in &document_errors {
-                crate::telemetry::validation_error(e.plugin.as_deref(), &e.rule, &e.to_string());
-            }
-            return Err(CompositionError::Config(document_errors));
-        }
-        // A disabled plugin is disabled whatever else is wrong with it.
-        for (i, f) in config_failures {
-            match f {
-                Failure::Disabled => initial.set(i, f),
-                f => initial.first(i, f),
-            }
-        }
-        for (i, f) in schema_failures {
-            initial.first(i, f);
-        }
+        let (settings, configs) =
+            validate_config(&catalog, self.document, &self.env, &mut initial)?;
 
         let mut notes = Vec::new();
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
@@ -724,6 +687,69 @@ impl RegistryBuilder {
     }
 }
 
+/// Validates the configuration of `catalog`'s plugins: their settings and
+/// the configs of those that have one (by index, sorted), recording in
+/// `initial` the plugins that are disabled or whose config is invalid.
+///
+/// Builds no validator when there is nothing to validate (no plugin takes a
+/// config, no section, no override variable): the common case of a large
+/// composition, where building one was most of the build.
+fn validate_config(
+    catalog: &Catalog,
+    mut document: Document,
+    env: &[(String, String)],
+    initial: &mut Initial,
+) -> Result<(Settings, Vec<(usize, serde_json::Value)>), CompositionError> {
+    if document.is_empty()
+        && !env
+            .iter()
+            .any(|(k, _)| crate::config::is_override_variable(k))
+        && catalog.descriptors().iter().all(|d| d.config().is_none())
+    {
+        let settings = crate::config::ConfigValidator::empty_document_settings(catalog.kinds());
+        return Ok((settings, Vec::new()));
+    }
+    let (validator, schema_failures) = crate::compat::config_validator(catalog);
+    let mut document_errors = validator.apply_env(&mut document, env);
+    let mut configs = Vec::new();
+    let mut config_failures = Vec::new();
+    let (errors, settings) = validator.validate_sections(&document, |i, plugin| {
+        if !plugin.enabled {
+            config_failures.push((i, Failure::Disabled));
+            return;
+        }
+        if schema_failures
+            .binary_search_by_key(&i, |(j, _)| *j)
+            .is_ok()
+        {
+            // Failed already: no config to keep, nor errors to report.
+            return;
+        }
+        match plugin.value {
+            Ok(v) => configs.push((i, v)),
+            Err(errors) => config_failures.push((i, Failure::Config { errors })),
+        }
+    });
+    document_errors.extend(errors);
+    if !document_errors.is_empty() {
+        for e in &document_errors {
+            crate::telemetry::validation_error(e.plugin.as_deref(), &e.rule, &e.to_string());
+        }
+        return Err(CompositionError::Config(document_errors));
+    }
+    // A disabled plugin is disabled whatever else is wrong with it.
+    for (i, f) in config_failures {
+        match f {
+            Failure::Disabled => initial.set(i, f),
+            f => initial.first(i, f),
+        }
+    }
+    for (i, f) in schema_failures {
+        initial.first(i, f);
+    }
+    Ok((settings, configs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,6 +777,30 @@ mod tests {
             .descriptors([&GOOD, &BAD])
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn without_config_the_build_gets_what_validating_an_empty_document_gives() {
+        let registry = registry();
+        let (validator, failures) = crate::compat::config_validator(registry.catalog());
+        assert!(failures.is_empty());
+        let validated = validator.validate(&Document::empty());
+        assert!(validated.is_ok());
+        assert_eq!(registry.settings(), &validated.settings);
+        assert!(registry.configs.is_empty());
+        assert_eq!(
+            registry.settings().dispatch.keys().collect::<Vec<_>>(),
+            ["thing"]
+        );
+
+        // An override variable is configuration: validated, not skipped.
+        let registry = Registry::builder()
+            .descriptors([&GOOD, &BAD])
+            .env([("PEGBOARD__SUPERVISION__START_TIMEOUT_MS", "7")])
+            .build()
+            .unwrap();
+        assert_eq!(registry.settings().supervision.start_timeout_ms, 7);
+        assert_eq!(registry.settings().plugin(1).start_timeout_ms, 7);
     }
 
     #[test]

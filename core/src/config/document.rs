@@ -67,6 +67,11 @@ impl Document {
         Document::default()
     }
 
+    /// Whether the document has no section at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(&self.json, Value::Object(root) if root.is_empty())
+    }
+
     /// Parses a TOML document (and converts it to JSON, once).
     ///
     /// # Errors
@@ -225,8 +230,13 @@ pub fn env_vars() -> Vec<(String, String)> {
                 v.to_string_lossy().into_owned(),
             )
         })
-        .filter(|(k, _)| k.starts_with(ENV_PREFIX) || k.starts_with(TIMEOUT_ENV_PREFIX))
+        .filter(|(k, _)| is_override_variable(k))
         .collect()
+}
+
+/// Whether the environment variable `name` can override configuration.
+pub(crate) fn is_override_variable(name: &str) -> bool {
+    name.starts_with(ENV_PREFIX) || name.starts_with(TIMEOUT_ENV_PREFIX)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.

@@ -169,6 +169,7 @@ mod tests;
 #[cfg(test)]
 mod tests_settings;
 
+pub(crate) use document::is_override_variable;
 pub use document::{Document, env_vars};
 pub use sections::timeout_variable;
 pub(crate) use validator::Plugin;

@@ -225,10 +225,7 @@ impl Builtin {
         kinds: &[String],
         errors: &mut Vec<ConfigError>,
     ) -> BTreeMap<String, KindDispatch> {
-        let mut out: BTreeMap<String, KindDispatch> = kinds
-            .iter()
-            .map(|k| (k.clone(), KindDispatch::default()))
-            .collect();
+        let mut out = default_dispatch(kinds.iter().map(String::as_str));
         match section {
             None => {}
             Some(Value::Object(table)) => {
@@ -374,6 +371,16 @@ pub(crate) fn host_section_errors(doc: &Document, hosts: &[HostSection]) -> Vec<
 /// Applies the `PEGBOARD_TIMEOUT_<KIND>_MS` variables (in name order):
 /// each sets `dispatch.<kind>.timeout_ms`. Returns one error (rule `env`)
 /// per variable that cannot be applied.
+/// The dispatch settings of `kinds` when the document has no `[dispatch]`.
+pub(crate) fn default_dispatch<'a>(
+    kinds: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, KindDispatch> {
+    kinds
+        .into_iter()
+        .map(|k| (k.to_owned(), KindDispatch::default()))
+        .collect()
+}
+
 pub(crate) fn apply_timeout_env(
     doc: &mut Document,
     vars: &[(String, String)],
