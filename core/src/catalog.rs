@@ -27,15 +27,22 @@ pub struct Catalog {
     ids: OnceLock<Ids>,
     /// Plugin name → the first plugin of that name, in catalog order.
     by_name: HashMap<&'static str, u32, foldhash::fast::FixedState>,
-    /// The next plugin with the same name as plugin `i` (in another kind),
-    /// or [`NONE`]: names are nearly always unique, so this chain is
-    /// nearly always one long, and a lookup hashes only the name.
-    same_name: Vec<u32>,
+    /// Per plugin, its kind and the next plugin of the same name.
+    links: Vec<Link>,
     /// The distinct kinds, sorted.
     kinds: Vec<&'static str>,
-    /// Plugin `i`'s kind, as an index into `kinds`: a lookup checks the kind
-    /// here, in a small dense array, instead of in the descriptor.
-    kind_of: Vec<u32>,
+}
+
+/// What a lookup reads of plugin `i` besides the name table: in a small
+/// dense array, not in the descriptor.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    /// The plugin's kind, as an index into `Catalog::kinds`.
+    kind: u32,
+    /// The next plugin with the same name (in another kind), or [`NONE`]:
+    /// names are nearly always unique, so this chain is nearly always one
+    /// long, and a lookup hashes only the name.
+    same_name: u32,
 }
 
 /// Every id (`kind.name`) of a catalog, one after the other in one string.
@@ -131,7 +138,7 @@ fn join(d: &[Duplicate]) -> String {
 /// [`RADIX_MIN`] plugins on, a radix sort over the key bytes that vary keeps
 /// the cost per plugin flat as the catalog grows (a comparison sort's grows
 /// with `log n`).
-fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static PluginDescriptor> {
+fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Sorted {
     fn full(a: &PluginDescriptor, b: &PluginDescriptor) -> std::cmp::Ordering {
         (
             a.kind(),
@@ -184,17 +191,19 @@ fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static Plugi
         let mut by_kind: Vec<usize> = (0..kinds.len()).collect();
         by_kind.sort_unstable_by_key(|&k| kinds[k]);
         let mut rank = vec![0u64; kinds.len()];
-        for (r, k) in by_kind.into_iter().enumerate() {
+        for (r, &k) in by_kind.iter().enumerate() {
             rank[k] = r as u64;
         }
         for k in &mut keyed {
             k.key[0] = rank[k.key[0] as usize];
         }
+        kinds = by_kind.into_iter().map(|k| kinds[k]).collect();
     }
     if keyed.len() >= RADIX_MIN {
         radix_sort(&mut keyed);
     } else {
-        keyed.sort_unstable_by_key(|k| k.key);
+        // As one integer: one comparison, no branch on the first word.
+        keyed.sort_unstable_by_key(|k| u128::from(k.key[0]) << 64 | u128::from(k.key[1]));
     }
     // Runs of equal keys: names of one kind that share their first 8 bytes
     // (or the same plugin registered twice).
@@ -210,8 +219,34 @@ fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Vec<&'static Plugi
         i = j;
     }
     descriptors.clear();
-    descriptors.extend(keyed.iter().map(|k| k.d));
-    descriptors
+    let mut links = Vec::with_capacity(keyed.len());
+    for k in &keyed {
+        // The same descriptor given twice counts once (it sorts adjacent).
+        if descriptors.last().is_some_and(|&d| std::ptr::eq(d, k.d)) {
+            continue;
+        }
+        descriptors.push(k.d);
+        links.push(Link {
+            // Fits: there are no more kinds than plugins, at most u32::MAX
+            // of them (checked by the caller before using these).
+            kind: k.key[0] as u32,
+            same_name: NONE,
+        });
+    }
+    Sorted {
+        descriptors,
+        links,
+        kinds,
+    }
+}
+
+/// What [`sorted`] returns.
+struct Sorted {
+    descriptors: Vec<&'static PluginDescriptor>,
+    /// Per descriptor, its kind's index in `kinds` (`same_name` unset).
+    links: Vec<Link>,
+    /// The distinct kinds, sorted.
+    kinds: Vec<&'static str>,
 }
 
 /// Up to this many kinds, [`sorted`] finds a kind's rank by a scan.
@@ -288,8 +323,11 @@ impl Catalog {
     pub fn new(
         descriptors: impl IntoIterator<Item = &'static PluginDescriptor>,
     ) -> Result<Catalog, CatalogError> {
-        let mut descriptors = sorted(descriptors.into_iter().collect());
-        descriptors.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        let Sorted {
+            descriptors,
+            mut links,
+            kinds,
+        } = sorted(descriptors.into_iter().collect());
 
         let mut duplicates = Vec::new();
         let mut i = 0;
@@ -297,8 +335,9 @@ impl Catalog {
             let d = descriptors[i];
             let mut j = i + 1;
             while j < descriptors.len()
+                && links[j].kind == links[i].kind
                 && descriptors[j].name_key() == d.name_key()
-                && (descriptors[j].kind(), descriptors[j].name()) == (d.kind(), d.name())
+                && descriptors[j].name() == d.name()
             {
                 j += 1;
             }
@@ -315,7 +354,7 @@ impl Catalog {
         let mut first = 0;
         for (i, d) in descriptors.iter().enumerate() {
             let head = descriptors[first];
-            if !same_str(head.kind(), d.kind()) {
+            if links[first].kind != links[i].kind {
                 first = i;
             } else if !head.same_kind_type(d) {
                 return Err(CatalogError::KindCollision {
@@ -335,35 +374,23 @@ impl Catalog {
             });
         }
 
-        let mut kinds: Vec<&'static str> = Vec::new();
-        let mut kind_of = Vec::with_capacity(descriptors.len());
-        for d in &descriptors {
-            if !kinds.last().is_some_and(|k| same_str(k, d.kind())) {
-                kinds.push(d.kind());
-            }
-            // Fits: there are no more kinds than plugins, checked above.
-            kind_of.push((kinds.len() - 1) as u32);
-        }
         let mut by_name = HashMap::with_capacity_and_hasher(
             descriptors.len(),
             foldhash::fast::FixedState::default(),
         );
-        let mut same_name = vec![NONE; descriptors.len()];
         // Backwards, so that each chain runs in catalog order.
         for (i, d) in descriptors.iter().enumerate().rev() {
             // Fits: the length was checked above.
-            let i = i as u32;
-            if let Some(next) = by_name.insert(d.name(), i) {
-                same_name[i as usize] = next;
+            if let Some(next) = by_name.insert(d.name(), i as u32) {
+                links[i].same_name = next;
             }
         }
         Ok(Catalog {
             descriptors,
             ids: OnceLock::new(),
             by_name,
-            same_name,
+            links,
             kinds,
-            kind_of,
         })
     }
 
@@ -407,7 +434,7 @@ impl Catalog {
     #[inline]
     pub fn find(&self, kind: &str, name: &str) -> Option<usize> {
         self.find_name(name)
-            .find(|&i| same_str(self.kinds[self.kind_of[i] as usize], kind))
+            .find(|&i| same_str(self.kinds[self.links[i].kind as usize], kind))
     }
 
     /// The index of a plugin given by id (`kind.name`).
@@ -421,7 +448,7 @@ impl Catalog {
         let mut next = self.by_name.get(name).copied().unwrap_or(NONE);
         std::iter::from_fn(move || {
             let i = (next != NONE).then_some(next as usize)?;
-            next = self.same_name[i];
+            next = self.links[i].same_name;
             Some(i)
         })
     }

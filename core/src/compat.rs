@@ -25,6 +25,8 @@ pub(crate) struct DescriptorChecker {
     apis: HashMap<&'static str, Result<(), ApiProblem>, foldhash::fast::FixedState>,
     /// The (version, API) of the last descriptor that passed.
     last_good: Option<(&'static str, &'static str)>,
+    /// The last valid kind name: plugins come sorted by kind.
+    last_kind: Option<&'static str>,
 }
 
 /// Why an API requirement is refused, before the plugin's id is attached.
@@ -37,13 +39,15 @@ enum ApiProblem {
 impl DescriptorChecker {
     /// Checks one descriptor.
     pub(crate) fn check(&mut self, d: &PluginDescriptor) -> Result<(), Failure> {
+        let kind_checked = self.last_kind.is_some_and(|k| same_str(k, d.kind()));
         for (what, name) in [("kind", d.kind()), ("name", d.name())] {
-            if !is_valid_name(name) {
+            if (what == "name" || !kind_checked) && !is_valid_name(name) {
                 return Err(Failure::InvalidDescriptor {
                     message: format!("{what} `{name}` must match [a-z0-9][a-z0-9_-]*"),
                 });
             }
         }
+        self.last_kind = Some(d.kind());
         // The plugins of one build nearly always share their strings (one
         // literal, often one pointer): the last good pair skips the maps.
         if let Some((version, api)) = self.last_good {

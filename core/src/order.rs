@@ -338,6 +338,16 @@ const UNVISITED: u32 = u32::MAX;
 /// per blocked node. Those explanations are quadratic in the worst case (every node of a
 /// 10,000-node cycle gets a 10,001-entry path), which only affects broken configurations.
 pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
+    resolve_with(graph, initial, true)
+}
+
+/// [`resolve`], leaving [`Plan::levels`] empty unless `with_levels`: they
+/// follow from the statuses, and a registry derives them when it starts.
+pub(crate) fn resolve_with<F: Clone>(
+    graph: &DepGraph,
+    initial: &[Option<F>],
+    with_levels: bool,
+) -> Plan<F> {
     let n = graph.len();
     if graph.edge_count() == 0 {
         // Nothing orders anything: what Kahn's algorithm would find, directly
@@ -353,7 +363,7 @@ pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
                 }
             })
             .collect();
-        let levels = if order.is_empty() {
+        let levels = if order.is_empty() || !with_levels {
             Vec::new()
         } else {
             vec![order.clone()]
@@ -406,6 +416,9 @@ pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
         }
         level_sizes[k] += 1;
     }
+    if !with_levels {
+        level_sizes.clear();
+    }
     let mut levels: Vec<Vec<usize>> = level_sizes.iter().map(|&c| Vec::with_capacity(c)).collect();
     let mut cycles = CycleFinder::new(graph, &kind, &explain.component);
     let status = (0..n)
@@ -424,7 +437,9 @@ pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
                 // this arm only ever sees `Start`.
                 _ => {
                     let k = level[v] as usize;
-                    levels[k].push(v);
+                    if with_levels {
+                        levels[k].push(v);
+                    }
                     Status::Start { level: k }
                 }
             }

@@ -56,7 +56,8 @@ pub struct Registry {
     catalog: Catalog,
     graph: DepGraph,
     order: Vec<usize>,
-    levels: Vec<Vec<usize>>,
+    /// Derived from the slots' levels when first needed (a start).
+    levels: OnceLock<Vec<Vec<usize>>>,
     slots: Vec<Slot>,
     /// The current instance of each plugin: read without locking on every
     /// lookup and call; replaced by a restart, cleared when the plugin fails
@@ -249,7 +250,7 @@ impl Registry {
     /// The start order grouped into levels; the plugins of one level do not
     /// depend on each other and may start concurrently.
     pub fn levels(&self) -> Vec<Vec<&str>> {
-        self.levels
+        self.level_indices()
             .iter()
             .map(|l| l.iter().map(|&i| self.catalog.id(i)).collect())
             .collect()
@@ -306,7 +307,20 @@ impl Registry {
     }
 
     pub(crate) fn level_indices(&self) -> &[Vec<usize>] {
-        &self.levels
+        self.levels.get_or_init(|| {
+            let mut levels: Vec<Vec<usize>> = Vec::new();
+            for (i, slot) in self.slots.iter().enumerate() {
+                if slot.level == NO_LEVEL {
+                    continue;
+                }
+                let k = slot.level as usize;
+                if levels.len() <= k {
+                    levels.resize_with(k + 1, Vec::new);
+                }
+                levels[k].push(i);
+            }
+            levels
+        })
     }
 
     pub(crate) fn order_indices(&self) -> &[usize] {
@@ -609,7 +623,7 @@ impl RegistryBuilder {
         let mut notes = Vec::new();
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
         let built_at = SystemTime::now();
-        let plan = order::resolve(&graph, &initial.index);
+        let plan = order::resolve_with(&graph, initial.index(), false);
 
         let mut initial_failures = Vec::new();
         let mut slots = Vec::with_capacity(n);
@@ -675,7 +689,7 @@ impl RegistryBuilder {
             instances,
             graph,
             order: plan.order,
-            levels: plan.levels,
+            levels: OnceLock::new(),
             slots,
             settings,
             configs,
@@ -706,7 +720,7 @@ fn validate_config(
             .any(|(k, _)| crate::config::is_override_variable(k))
         && catalog.descriptors().iter().all(|d| d.config().is_none())
     {
-        let settings = crate::config::ConfigValidator::empty_document_settings(catalog.kinds());
+        let settings = crate::config::ConfigValidator::empty_document_settings();
         return Ok((settings, Vec::new()));
     }
     let (validator, schema_failures) = crate::compat::config_validator(catalog);
@@ -788,10 +802,8 @@ mod tests {
         assert!(validated.is_ok());
         assert_eq!(registry.settings(), &validated.settings);
         assert!(registry.configs.is_empty());
-        assert_eq!(
-            registry.settings().dispatch.keys().collect::<Vec<_>>(),
-            ["thing"]
-        );
+        assert!(registry.settings().dispatch.is_empty());
+        assert_eq!(registry.settings().dispatch("thing"), Default::default());
 
         // An override variable is configuration: validated, not skipped.
         let registry = Registry::builder()

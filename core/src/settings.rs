@@ -296,8 +296,9 @@ pub struct Settings {
     /// composition have none, and a copy of the global settings for each
     /// was most of what validating their (absent) sections wrote.
     overrides: Vec<(usize, Supervision)>,
-    /// Per known kind (every kind of the validator's plugins), sorted by
-    /// kind: the `[dispatch.<kind>]` section, or the defaults.
+    /// The kinds whose `[dispatch.<kind>]` section is valid and sets
+    /// something other than the defaults; every other kind has the
+    /// defaults, which [`dispatch`](Self::dispatch) fills in.
     pub dispatch: BTreeMap<String, KindDispatch>,
 }
 

@@ -225,13 +225,13 @@ impl Builtin {
         kinds: &[String],
         errors: &mut Vec<ConfigError>,
     ) -> BTreeMap<String, KindDispatch> {
-        let mut out = default_dispatch(kinds.iter().map(String::as_str));
+        let mut out = BTreeMap::new();
         match section {
             None => {}
             Some(Value::Object(table)) => {
                 for (kind, value) in table {
                     let path = pointer(["dispatch", kind.as_str()]);
-                    let Some(slot) = out.get_mut(kind) else {
+                    if kinds.binary_search(kind).is_err() {
                         errors.push(
                             ConfigError::new(
                                 "unknown_section",
@@ -242,9 +242,13 @@ impl Builtin {
                             .with_suggestion(suggest(kind, kinds.iter().map(String::as_str))),
                         );
                         continue;
-                    };
-                    if let Some(settings) = self.dispatch.read(value, &path, None, errors) {
-                        *slot = settings;
+                    }
+                    match self.dispatch.read(value, &path, None, errors) {
+                        Some(settings) if settings != KindDispatch::default() => {
+                            out.insert(kind.clone(), settings);
+                        }
+                        // Invalid (reported) or the defaults: nothing to keep.
+                        _ => {}
                     }
                 }
             }
@@ -371,16 +375,6 @@ pub(crate) fn host_section_errors(doc: &Document, hosts: &[HostSection]) -> Vec<
 /// Applies the `PEGBOARD_TIMEOUT_<KIND>_MS` variables (in name order):
 /// each sets `dispatch.<kind>.timeout_ms`. Returns one error (rule `env`)
 /// per variable that cannot be applied.
-/// The dispatch settings of `kinds` when the document has no `[dispatch]`.
-pub(crate) fn default_dispatch<'a>(
-    kinds: impl IntoIterator<Item = &'a str>,
-) -> BTreeMap<String, KindDispatch> {
-    kinds
-        .into_iter()
-        .map(|k| (k.to_owned(), KindDispatch::default()))
-        .collect()
-}
-
 pub(crate) fn apply_timeout_env(
     doc: &mut Document,
     vars: &[(String, String)],

@@ -103,11 +103,7 @@ fn defaults_when_no_section_is_given() {
     for i in 0..4 {
         assert_eq!(s.plugin(i), &expected);
     }
-    assert_eq!(
-        s.dispatch.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["classifier", "store", "text-filter"],
-        "every known kind, sorted"
-    );
+    assert!(s.dispatch.is_empty(), "no section, nothing but defaults");
     let default_dispatch = KindDispatch {
         timeout_ms: 5_000,
         max_input_bytes: None,
@@ -968,7 +964,7 @@ proptest! {
             prop_assert_eq!(e.rule.as_str(), "env");
         }
         let v = validator.validate(&doc);
-        prop_assert_eq!(v.settings.dispatch.len(), 3);
+        prop_assert!(v.settings.dispatch.len() <= 3);
         for e in v.errors() {
             let _ = e.to_string();
             prop_assert!(e.path.is_empty() || e.path.starts_with('/'));

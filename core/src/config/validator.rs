@@ -609,15 +609,12 @@ impl ConfigValidator {
     }
 
     /// What [`validate_sections`](Self::validate_sections) gives for an
-    /// empty document when no plugin takes a config, for plugins of `kinds`
-    /// (sorted): nothing for any plugin, and these settings. Needs no
-    /// validator, so a registry of such plugins builds none.
-    pub(crate) fn empty_document_settings(kinds: &[&str]) -> Settings {
+    /// empty document when no plugin takes a config: nothing for any
+    /// plugin, and these settings. Needs no validator, so a registry of
+    /// such plugins builds none.
+    pub(crate) fn empty_document_settings() -> Settings {
         let supervision = BUILTIN.global_supervision(None, &mut Vec::new());
-        Settings::new(
-            supervision,
-            sections::default_dispatch(kinds.iter().copied()),
-        )
+        Settings::new(supervision, BTreeMap::new())
     }
 
     /// One JSON Schema (draft 2020-12) for the whole config file.
