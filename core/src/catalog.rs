@@ -155,89 +155,99 @@ fn sorted(mut descriptors: Vec<&'static PluginDescriptor>) -> Sorted {
                 std::ptr::from_ref(b),
             ))
     }
-    // Each kind's position in `kinds` (first seen first), then its rank.
-    // Kinds are few: a table only once there are more than a few.
-    let mut kinds: Vec<&'static str> = Vec::new();
-    let mut table: HashMap<&'static str, usize, foldhash::fast::FixedState> = HashMap::default();
+    let kinds = distinct_kinds(&descriptors);
+    // A kind's index in `kinds`: plugins of one kind usually come together,
+    // so the last one is tried first.
     let mut last = 0;
-    let mut keyed: Vec<Keyed> = descriptors
-        .iter()
-        .map(|&d| {
-            // Plugins of one kind usually come together: try the last one.
-            if kinds.get(last).is_none_or(|k| !same_str(k, d.kind())) {
-                last = if kinds.len() <= FEW_KINDS {
-                    kinds.iter().position(|k| same_str(k, d.kind()))
-                } else {
-                    if table.is_empty() {
-                        table.extend(kinds.iter().enumerate().map(|(i, &k)| (k, i)));
-                    }
-                    table.get(d.kind()).copied()
-                }
-                .unwrap_or_else(|| {
-                    kinds.push(d.kind());
-                    if !table.is_empty() {
-                        table.insert(d.kind(), kinds.len() - 1);
-                    }
-                    kinds.len() - 1
-                });
-            }
-            Keyed {
-                key: [last as u64, d.name_key()],
+    let mut rank = |d: &PluginDescriptor| {
+        if !same_str(kinds[last], d.kind()) {
+            // Present: `kinds` holds every kind.
+            last = kinds.binary_search(&d.kind()).unwrap_or(0);
+        }
+        last
+    };
+    if kinds.len() == 1 && descriptors.len() < RADIX_MIN {
+        // One kind, few plugins: sorted where they are, without a keyed copy.
+        descriptors
+            .sort_unstable_by(|&a, &b| a.name_key().cmp(&b.name_key()).then_with(|| full(a, b)));
+    } else {
+        let mut keyed: Vec<Keyed> = descriptors
+            .iter()
+            .map(|&d| Keyed {
+                key: [rank(d) as u64, d.name_key()],
                 d,
+            })
+            .collect();
+        if keyed.len() >= RADIX_MIN {
+            radix_sort(&mut keyed);
+        } else {
+            // As one integer: one comparison, no branch on the first word.
+            keyed.sort_unstable_by_key(|k| u128::from(k.key[0]) << 64 | u128::from(k.key[1]));
+        }
+        // Runs of equal keys: names of one kind that share their first 8
+        // bytes (or the same plugin registered twice).
+        let mut i = 0;
+        while i < keyed.len() {
+            let mut j = i + 1;
+            while j < keyed.len() && keyed[j].key == keyed[i].key {
+                j += 1;
+            }
+            if j - i > 1 {
+                keyed[i..j].sort_unstable_by(|a, b| full(a.d, b.d));
+            }
+            i = j;
+        }
+        descriptors.clear();
+        descriptors.extend(keyed.iter().map(|k| k.d));
+    }
+    // The same descriptor given twice counts once (it sorts adjacent).
+    descriptors.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    let mut k = 0;
+    let links = descriptors
+        .iter()
+        .map(|d| {
+            if !same_str(kinds[k], d.kind()) {
+                k += 1;
+            }
+            Link {
+                // Fits: there are no more kinds than plugins, at most
+                // u32::MAX of them (checked by the caller before using these).
+                kind: k as u32,
+                same_name: NONE,
             }
         })
         .collect();
-    if kinds.len() > 1 {
-        let mut by_kind: Vec<usize> = (0..kinds.len()).collect();
-        by_kind.sort_unstable_by_key(|&k| kinds[k]);
-        let mut rank = vec![0u64; kinds.len()];
-        for (r, &k) in by_kind.iter().enumerate() {
-            rank[k] = r as u64;
-        }
-        for k in &mut keyed {
-            k.key[0] = rank[k.key[0] as usize];
-        }
-        kinds = by_kind.into_iter().map(|k| kinds[k]).collect();
-    }
-    if keyed.len() >= RADIX_MIN {
-        radix_sort(&mut keyed);
-    } else {
-        // As one integer: one comparison, no branch on the first word.
-        keyed.sort_unstable_by_key(|k| u128::from(k.key[0]) << 64 | u128::from(k.key[1]));
-    }
-    // Runs of equal keys: names of one kind that share their first 8 bytes
-    // (or the same plugin registered twice).
-    let mut i = 0;
-    while i < keyed.len() {
-        let mut j = i + 1;
-        while j < keyed.len() && keyed[j].key == keyed[i].key {
-            j += 1;
-        }
-        if j - i > 1 {
-            keyed[i..j].sort_unstable_by(|a, b| full(a.d, b.d));
-        }
-        i = j;
-    }
-    descriptors.clear();
-    let mut links = Vec::with_capacity(keyed.len());
-    for k in &keyed {
-        // The same descriptor given twice counts once (it sorts adjacent).
-        if descriptors.last().is_some_and(|&d| std::ptr::eq(d, k.d)) {
-            continue;
-        }
-        descriptors.push(k.d);
-        links.push(Link {
-            // Fits: there are no more kinds than plugins, at most u32::MAX
-            // of them (checked by the caller before using these).
-            kind: k.key[0] as u32,
-            same_name: NONE,
-        });
-    }
     Sorted {
         descriptors,
         links,
         kinds,
     }
+}
+
+/// The distinct kinds of `descriptors`, sorted. Kinds are few: a table only
+/// once there are more than a few.
+fn distinct_kinds(descriptors: &[&'static PluginDescriptor]) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut table: std::collections::HashSet<&'static str, foldhash::fast::FixedState> =
+        Default::default();
+    for d in descriptors {
+        if kinds.last().is_some_and(|k| same_str(k, d.kind())) {
+            continue;
+        }
+        let known = if kinds.len() <= FEW_KINDS {
+            kinds.iter().any(|k| same_str(k, d.kind()))
+        } else {
+            if table.is_empty() {
+                table.extend(kinds.iter().copied());
+            }
+            !table.insert(d.kind())
+        };
+        if !known {
+            kinds.push(d.kind());
+        }
+    }
+    kinds.sort_unstable();
+    kinds
 }
 
 /// What [`sorted`] returns.

@@ -70,8 +70,8 @@
 //! [`CallCounters::record`]: crate::CallCounters::record
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use prometheus_client::encoding::{
     EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder, NoLabelSet,
@@ -174,31 +174,43 @@ impl Durations {
 /// from them at render time; see the [module docs](self#cost)).
 #[derive(Debug)]
 pub(crate) struct MetricsState {
-    /// One counter per kind, sorted by kind name for a binary search
-    /// without hashing (kinds are few).
-    dispatch_failures: Box<[(&'static str, AtomicU64)]>,
+    /// One counter per kind, indexed like the catalog's (sorted) kinds;
+    /// created by the first dispatch failure.
+    dispatch_failures: OnceLock<Box<[AtomicU64]>>,
     /// The length of the last rendering, to size the next one's buffer.
     last_render_len: AtomicUsize,
 }
 
 impl MetricsState {
-    /// The state for a registry of plugins of these `kinds` (sorted,
-    /// distinct: one dispatch-failure counter each).
-    pub(crate) fn new(kinds: &[&'static str]) -> Self {
-        debug_assert!(kinds.is_sorted() && kinds.windows(2).all(|w| w[0] != w[1]));
+    /// The state of a registry that has recorded nothing yet.
+    pub(crate) fn new() -> Self {
         MetricsState {
-            dispatch_failures: kinds.iter().map(|&k| (k, AtomicU64::new(0))).collect(),
+            dispatch_failures: OnceLock::new(),
             last_render_len: AtomicUsize::new(0),
         }
     }
 
-    fn dispatch_failure(&self, capability: &str) {
-        if let Ok(i) = self
-            .dispatch_failures
-            .binary_search_by(|(c, _)| (*c).cmp(capability))
-        {
-            self.dispatch_failures[i].1.fetch_add(1, Ordering::Relaxed);
+    /// Counts a dispatch failure on `capability`, one of `kinds` (the
+    /// catalog's, sorted); any other is ignored.
+    fn dispatch_failure(&self, kinds: &[&'static str], capability: &str) {
+        if let Ok(i) = kinds.binary_search(&capability) {
+            let counters = self
+                .dispatch_failures
+                .get_or_init(|| kinds.iter().map(|_| AtomicU64::new(0)).collect());
+            counters[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The dispatch failures of each of `kinds` (the catalog's).
+    fn dispatch_failures<'k>(
+        &'k self,
+        kinds: &'k [&'static str],
+    ) -> impl Iterator<Item = (&'static str, u64)> + 'k {
+        let counters = self.dispatch_failures.get();
+        kinds.iter().enumerate().map(move |(i, &kind)| {
+            let n = counters.map_or(0, |c| c[i].load(Ordering::Relaxed));
+            (kind, n)
+        })
     }
 }
 
@@ -229,7 +241,8 @@ impl<'r> Metrics<'r> {
     /// a fan-out in which no plugin succeeded. A capability no registered
     /// plugin has is ignored (caller data never creates a series).
     pub(crate) fn dispatch_failure(&self, capability: &str) {
-        self.state.dispatch_failure(capability);
+        self.state
+            .dispatch_failure(self.registry.catalog().kinds(), capability);
     }
 
     /// Every series in the OpenMetrics text format, ending with `# EOF`
@@ -310,9 +323,7 @@ impl<'r> Metrics<'r> {
         }
         let dispatch_failures = self
             .state
-            .dispatch_failures
-            .iter()
-            .map(|(capability, n)| (*capability, n.load(Ordering::Relaxed)))
+            .dispatch_failures(self.registry.catalog().kinds())
             .collect();
         Snapshot {
             plugins,

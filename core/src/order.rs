@@ -67,7 +67,8 @@ pub struct DepGraph {
     /// `(dependent, packed dependency)` in insertion order.
     edges: Vec<(u32, u32)>,
     /// Number of dependencies per node, kept up to date so that the optimistic path of
-    /// [`resolve`] and the dependency lists skip a counting pass over the edges.
+    /// [`resolve`] and the dependency lists skip a counting pass over the edges. Empty
+    /// until the first edge: most plugins of a large composition depend on nothing.
     out_degree: Vec<u32>,
     /// Dependencies per node (packed).
     forward: OnceLock<Csr>,
@@ -157,7 +158,7 @@ impl DepGraph {
         Self {
             n,
             edges: Vec::with_capacity(edges),
-            out_degree: vec![0; n],
+            out_degree: Vec::new(),
             forward: OnceLock::new(),
             reverse: OnceLock::new(),
         }
@@ -189,6 +190,9 @@ impl DepGraph {
         // Both fit in 31 bits: they are below `n`, which `with_capacity` bounds.
         self.edges
             .push((dependent as u32, dependency as u32 | flag));
+        if self.out_degree.is_empty() {
+            self.out_degree = vec![0; self.n];
+        }
         self.out_degree[dependent] += 1;
         self.forward.take();
         self.reverse.take();
@@ -236,7 +240,8 @@ impl DepGraph {
             Csr::build(
                 self.n,
                 &self.edges,
-                Some(&self.out_degree),
+                // No edges: no counts, and a counting pass over nothing.
+                (!self.out_degree.is_empty()).then_some(&self.out_degree[..]),
                 |dependent, _| dependent,
                 |_, dependency| dependency,
             )
@@ -1314,6 +1319,9 @@ mod tests {
             shortcut.order[..]
         );
 
+        let edgeless = DepGraph::new(3);
+        assert_eq!(edgeless.dependencies(1).count(), 0);
+        assert_eq!(edgeless.dependents(2).count(), 0);
         let none = resolve::<&str>(&DepGraph::new(0), &[]);
         assert!(none.order.is_empty() && none.levels.is_empty() && none.status.is_empty());
         let all_failed = resolve(&DepGraph::new(2), &[Some("x"), Some("y")]);

@@ -682,7 +682,7 @@ impl RegistryBuilder {
                 counters: OnceLock::new(),
             });
         }
-        let metrics = MetricsState::new(catalog.kinds());
+        let metrics = MetricsState::new();
         let instances = (0..n).map(|_| CurrentInstance::default()).collect();
         Ok(Registry {
             catalog,
