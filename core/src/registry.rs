@@ -138,8 +138,26 @@ impl Registry {
 
     /// The plugin `name` of kind `K` (`registry.get::<dyn Store>("memory")`),
     /// built on first access; see the [type docs](Self) for an example.
+    #[inline]
     pub fn get<K: Kind + ?Sized>(&self, name: &str) -> Result<Arc<K>, Error> {
-        let Some(index) = self.catalog.find(K::NAME, name) else {
+        let index = self.catalog.find(K::NAME, name);
+        if let Some(plugin) = index.and_then(|i| self.instances[i].get::<K>()) {
+            return Ok(plugin);
+        }
+        self.get_slow(index, name)
+    }
+
+    /// [`get`](Self::get) of a plugin that is unknown or not built yet:
+    /// kept out of line, so the lookup of a built one stays small enough to
+    /// inline.
+    #[cold]
+    #[inline(never)]
+    fn get_slow<K: Kind + ?Sized>(
+        &self,
+        index: Option<usize>,
+        name: &str,
+    ) -> Result<Arc<K>, Error> {
+        let Some(index) = index else {
             return Err(Error::NotFound {
                 kind: K::NAME.to_owned(),
                 name: name.to_owned(),
@@ -149,9 +167,6 @@ impl Registry {
                 ),
             });
         };
-        if let Some(plugin) = self.instances[index].get::<K>() {
-            return Ok(plugin);
-        }
         let instance = self.instance(index)?;
         instance.get::<K>().ok_or_else(|| Error::KindMismatch {
             id: self.catalog.id(index).to_owned(),
