@@ -154,6 +154,10 @@ impl CurrentInstance {
 
 /// The current instance of every plugin, indexed like the catalog, and the
 /// cells they replaced (see the [module docs](self)).
+///
+/// `Send` and `Sync` because its raw pointers are: right only because what
+/// they own (cells of `Weak<K>` for `K: Send + Sync`, and
+/// `Arc<Instance>`) is both, which this checks for `Instance`.
 pub(crate) struct Instances {
     current: Box<[CurrentInstance]>,
     /// Cells swapped out of `current`, not yet freed: a stack linked
@@ -209,6 +213,11 @@ impl Instances {
         drop(strong);
     }
 }
+
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Instance>();
+};
 
 impl FromIterator<CurrentInstance> for Instances {
     fn from_iter<T: IntoIterator<Item = CurrentInstance>>(iter: T) -> Self {
