@@ -454,6 +454,7 @@ impl Catalog {
     }
 
     /// Indices of every plugin named `name`, in any kind, in catalog order.
+    #[inline]
     pub fn find_name(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
         let mut next = self.by_name.get(name).copied().unwrap_or(NONE);
         std::iter::from_fn(move || {

@@ -1,8 +1,10 @@
 //! A built plugin, type-erased until a typed lookup takes it out again.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
+use crate::current::{self, Header};
 use crate::kind::Kind;
 use crate::lifecycle::DynLifecycle;
 
@@ -12,7 +14,13 @@ use crate::lifecycle::DynLifecycle;
 /// Constructed by the code `#[pegboard::plugin]` generates; the registry
 /// hands it back typed through [`Registry::get`](crate::Registry::get).
 pub struct Instance {
-    inner: Box<dyn Any + Send + Sync>,
+    /// `TypeId::of::<K>()`: checked here, a typed read needs no virtual
+    /// call to `Any::type_id`.
+    type_id: TypeId,
+    /// The plugin, an `Arc<K>`.
+    plugin: Box<dyn Any + Send + Sync>,
+    /// [`current::new_cell`] for `K`, which only `new` knows.
+    new_cell: fn(&Arc<Instance>) -> NonNull<Header>,
     lifecycle: Option<Arc<dyn DynLifecycle>>,
 }
 
@@ -22,7 +30,9 @@ impl Instance {
     /// reported once, where the plugin's descriptor names it).
     pub fn new<K: ?Sized + Send + Sync + 'static>(plugin: Arc<K>) -> Self {
         Instance {
-            inner: Box::new(plugin),
+            type_id: TypeId::of::<K>(),
+            plugin: Box::new(plugin),
+            new_cell: new_cell::<K>,
             lifecycle: None,
         }
     }
@@ -36,12 +46,39 @@ impl Instance {
     }
 
     /// The plugin as `Arc<K>`, or `None` if it is of another kind.
+    #[inline]
     pub fn get<K: Kind + ?Sized>(&self) -> Option<Arc<K>> {
-        self.inner.downcast_ref::<Arc<K>>().cloned()
+        self.plugin::<K>().cloned()
+    }
+
+    #[inline]
+    fn plugin<K: ?Sized + 'static>(&self) -> Option<&Arc<K>> {
+        if self.type_id != TypeId::of::<K>() {
+            return None;
+        }
+        let plugin: *const (dyn Any + Send + Sync) = &*self.plugin;
+        // SAFETY: `new::<K>` is the only writer of both fields: `plugin`
+        // holds an `Arc<K>` for the `K` whose id `type_id` is, and that `K`
+        // is this one. (What `downcast_ref` does, after its virtual call.)
+        Some(unsafe { &*plugin.cast::<Arc<K>>() })
+    }
+
+    /// A new registry cell for `instance` (see [`current`]).
+    pub(crate) fn new_cell(instance: &Arc<Instance>) -> NonNull<Header> {
+        (instance.new_cell)(instance)
     }
 
     pub(crate) fn lifecycle(&self) -> Option<&Arc<dyn DynLifecycle>> {
         self.lifecycle.as_ref()
+    }
+}
+
+/// [`current::new_cell`] for an instance made by `Instance::new::<K>`.
+fn new_cell<K: ?Sized + Send + Sync + 'static>(instance: &Arc<Instance>) -> NonNull<Header> {
+    match instance.plugin::<K>() {
+        Some(plugin) => current::new_cell::<K>(instance, plugin),
+        // `new::<K>` pairs this function with an `Arc<K>`.
+        None => unreachable!("an instance's cell is made for its own kind"),
     }
 }
 

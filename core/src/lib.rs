@@ -62,6 +62,7 @@ mod compat;
 pub mod config;
 mod context;
 mod counters;
+mod current;
 mod descriptor;
 pub mod discover;
 pub mod dispatch;

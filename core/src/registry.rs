@@ -5,12 +5,11 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
-use arc_swap::ArcSwapOption;
-
 use crate::catalog::Catalog;
 use crate::config::Document;
 use crate::context::Context;
 use crate::counters::{CallCounters, CounterSnapshot};
+use crate::current::{CurrentInstance, Instances};
 use crate::descriptor::PluginDescriptor;
 use crate::error::{CompositionError, Error};
 use crate::info::PluginInfo;
@@ -63,7 +62,7 @@ pub struct Registry {
     /// lookup and call; replaced by a restart, cleared when the plugin fails
     /// or stops. Kept apart from the slots (8 bytes each, not a slot's few
     /// hundred) so that lookups across many plugins stay in cache.
-    instances: Vec<CurrentInstance>,
+    instances: Instances,
     settings: Settings,
     /// The validated configuration of each plugin that has one (a config
     /// type, or a section), by index, sorted; the others get the empty
@@ -107,41 +106,6 @@ const NO_LEVEL: u32 = u32::MAX;
 /// What the counters of a plugin that was never called read as. Only ever
 /// read: recording goes through [`Registry::recording_counters`].
 static NEVER_CALLED: CallCounters = CallCounters::new();
-
-/// A plugin's current instance, if any: an [`ArcSwapOption`], created when
-/// the first instance is stored.
-///
-/// Dropping an `ArcSwapOption` walks every thread's debt list, even when it
-/// is empty, and most plugins of a large composition are never built: this
-/// was 6% of building (and dropping) a registry of 1,000 plugins.
-#[derive(Default)]
-struct CurrentInstance(OnceLock<ArcSwapOption<Instance>>);
-
-impl CurrentInstance {
-    /// Calls `f` with the current instance, without cloning its `Arc`.
-    #[inline]
-    fn with<R>(&self, f: impl FnOnce(Option<&Arc<Instance>>) -> R) -> R {
-        match self.0.get() {
-            Some(current) => f(current.load().as_ref()),
-            None => f(None),
-        }
-    }
-
-    fn load_full(&self) -> Option<Arc<Instance>> {
-        self.0.get()?.load_full()
-    }
-
-    fn is_some(&self) -> bool {
-        self.with(|i| i.is_some())
-    }
-
-    fn store(&self, instance: Option<Arc<Instance>>) {
-        match (self.0.get(), instance) {
-            (None, None) => {}
-            (_, instance) => self.0.get_or_init(ArcSwapOption::empty).store(instance),
-        }
-    }
-}
 
 impl Slot {
     /// The state mirror, decoded.
@@ -187,8 +151,26 @@ impl Registry {
 
     /// The plugin `name` of kind `K` (`registry.get::<dyn Store>("memory")`),
     /// built on first access; see the [type docs](Self) for an example.
+    #[inline]
     pub fn get<K: Kind + ?Sized>(&self, name: &str) -> Result<Arc<K>, Error> {
-        let Some(index) = self.catalog.find(K::NAME, name) else {
+        let index = self.catalog.find(K::NAME, name);
+        if let Some(plugin) = index.and_then(|i| self.instances[i].get::<K>()) {
+            return Ok(plugin);
+        }
+        self.get_slow(index, name)
+    }
+
+    /// [`get`](Self::get) of a plugin that is unknown or not built yet:
+    /// kept out of line, so the lookup of a built one stays small enough to
+    /// inline.
+    #[cold]
+    #[inline(never)]
+    fn get_slow<K: Kind + ?Sized>(
+        &self,
+        index: Option<usize>,
+        name: &str,
+    ) -> Result<Arc<K>, Error> {
+        let Some(index) = index else {
             return Err(Error::NotFound {
                 kind: K::NAME.to_owned(),
                 name: name.to_owned(),
@@ -198,9 +180,6 @@ impl Registry {
                 ),
             });
         };
-        if let Some(plugin) = self.instances[index].with(|i| i.and_then(|i| i.get::<K>())) {
-            return Ok(plugin);
-        }
         let instance = self.instance(index)?;
         instance.get::<K>().ok_or_else(|| Error::KindMismatch {
             id: self.catalog.id(index).to_owned(),
@@ -389,7 +368,7 @@ impl Registry {
             .build
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        self.instances[i].store(None);
+        self.instances.store(i, None);
     }
 
     /// Builds a fresh instance of `i` from its descriptor and validated
@@ -399,9 +378,9 @@ impl Registry {
             .build
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        self.instances[i].store(None);
+        self.instances.store(i, None);
         let instance = Arc::new(self.construct(i)?);
-        self.instances[i].store(Some(instance.clone()));
+        self.instances.store(i, Some(instance.clone()));
         Ok(instance)
     }
 
@@ -484,7 +463,7 @@ impl Registry {
                     return Err(unavailable(&status, failure));
                 }
                 let instance = Arc::new(instance);
-                self.instances[i].store(Some(instance.clone()));
+                self.instances.store(i, Some(instance.clone()));
                 Ok(instance)
             }
             Err(failure) => {
@@ -523,7 +502,7 @@ impl Registry {
     /// blocked. Returns the dependents that became blocked.
     pub(crate) fn fail(&self, i: usize, failure: Failure) -> Vec<usize> {
         let cause = format!("{} {}", self.catalog.id(i), failure);
-        self.instances[i].store(None);
+        self.instances.store(i, None);
         self.set_state(i, failure.state(), Some(failure));
         let mut blocked = Vec::new();
         for (dependent, chain) in order::blocked_by(&self.graph, i) {
@@ -536,7 +515,7 @@ impl Registry {
                         .collect(),
                     cause: cause.clone(),
                 };
-                self.instances[dependent].store(None);
+                self.instances.store(dependent, None);
                 self.set_state(dependent, PluginState::Blocked, Some(failure));
                 blocked.push(dependent);
             }
@@ -818,10 +797,10 @@ mod tests {
     #[test]
     fn instance_cells_are_created_by_the_first_instance_stored() {
         let registry = registry();
-        assert!(registry.instances.iter().all(|c| c.0.get().is_none()));
+        assert!(registry.instances.iter().all(|c| !c.is_some()));
         // Clearing what was never built creates nothing.
         registry.discard(1);
-        assert!(registry.instances[1].0.get().is_none());
+        assert!(!registry.instances[1].is_some());
         // GOOD's factory fails: still nothing stored.
         assert!(registry.instance(1).is_err());
         assert!(!registry.instances[1].is_some());

@@ -1,0 +1,463 @@
+//! The current instance of each plugin, read without locking on every
+//! lookup.
+//!
+//! # Design
+//!
+//! Each plugin has one pointer ([`CurrentInstance`], 8 bytes, so that a
+//! lookup across many plugins stays in cache) to an immutable *cell*
+//! describing its current instance, or null. A cell holds:
+//!
+//! - the registry's strong reference to the [`Instance`] (which owns the
+//!   plugin's `Arc<K>`): the only strong reference the registry keeps;
+//! - a `Weak<K>` to the plugin and a `Weak<Instance>`, which readers
+//!   upgrade: one compare-and-swap on the strong count that is also the
+//!   clone handed out (an arc-swap guard costs two more locked
+//!   instructions);
+//! - the `TypeId` of `K`, so a typed read checks the kind without a
+//!   virtual call.
+//!
+//! Replacing or clearing an instance swaps the pointer, then drops the old
+//! cell's strong reference at once: a plugin that nobody else holds is
+//! dropped as promptly as before. The old cell itself is *retired*, not
+//! freed: a reader may have loaded its pointer just before the swap and not
+//! yet upgraded. Retired cells are freed when the registry is dropped.
+//!
+//! # Memory kept per replacement
+//!
+//! Each replaced or cleared instance keeps, until the registry is dropped:
+//! its cell and the allocation of its `Instance` (72 bytes each on 64-bit
+//! targets), and the allocation of the plugin's `Arc` (16 bytes plus the
+//! size of the plugin struct itself: 0 for a unit struct, a few words for a
+//! struct of handles). Not what the plugin owns: its fields are
+//! dropped with it, so files, sockets, buffers behind pointers and threads
+//! are released promptly. Replacements happen on a restart, a failure or a
+//! stop, so this grows with the number of restarts, not of calls.
+
+use std::any::TypeId;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::instance::Instance;
+
+/// The part of a cell that does not depend on the plugin's kind.
+///
+/// First field of every [`Cell<K>`] (`repr(C)`), so a pointer to one is a
+/// pointer to the other.
+#[repr(C)]
+pub(crate) struct Header {
+    /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
+    type_id: TypeId,
+    /// Frees the [`Cell<K>`] this header starts.
+    free: unsafe fn(NonNull<Header>),
+    /// The registry's strong reference; taken (and dropped) when the cell
+    /// is retired. Only writers touch it.
+    strong: Mutex<Option<Arc<Instance>>>,
+    instance: Weak<Instance>,
+    /// The next retired cell (see [`Instances::retire`]).
+    next_retired: AtomicPtr<Header>,
+}
+
+#[repr(C)]
+struct Cell<K: ?Sized> {
+    header: Header,
+    plugin: Weak<K>,
+}
+
+/// Allocates the cell of an instance whose plugin is `plugin` (of kind
+/// `K`); see [`Instance::new`], which keeps this function for the
+/// registry.
+pub(crate) fn new_cell<K: ?Sized + Send + Sync + 'static>(
+    instance: &Arc<Instance>,
+    plugin: &Arc<K>,
+) -> NonNull<Header> {
+    /// # Safety
+    ///
+    /// `header` was returned by `new_cell::<K>` and is freed only once,
+    /// with no reader left that could dereference it.
+    unsafe fn free<K: ?Sized>(header: NonNull<Header>) {
+        // SAFETY: `new_cell::<K>` allocated it as a `Box<Cell<K>>`, whose
+        // first field (`repr(C)`) is the header; the caller guarantees it
+        // is freed once and no longer read.
+        drop(unsafe { Box::from_raw(header.as_ptr().cast::<Cell<K>>()) });
+    }
+    let cell = Box::new(Cell {
+        header: Header {
+            type_id: TypeId::of::<K>(),
+            free: free::<K>,
+            instance: Arc::downgrade(instance),
+            strong: Mutex::new(Some(Arc::clone(instance))),
+            next_retired: AtomicPtr::new(ptr::null_mut()),
+        },
+        plugin: Arc::downgrade(plugin),
+    });
+    NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+/// A plugin's current instance, if any: a pointer to its cell, or null.
+///
+/// The cells it points to are owned by the [`Instances`] it is part of.
+#[derive(Default)]
+pub(crate) struct CurrentInstance(AtomicPtr<Header>);
+
+impl CurrentInstance {
+    /// The current cell, if any.
+    #[inline]
+    fn header(&self) -> Option<&Header> {
+        // Acquire: the cell was written before it was published (release).
+        let header = self.0.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer here was published by
+        // `Instances::store` and points to a live cell: cells are freed
+        // only by `Instances`' `Drop`, which cannot run while `self` (a
+        // part of it) is borrowed. Retired cells are not freed, so the
+        // reference stays valid even if the cell is replaced meanwhile;
+        // cells are never mutated except through their `Mutex` and atomics.
+        unsafe { header.as_ref() }
+    }
+
+    /// The current plugin as `Arc<K>`: `None` if there is no instance, it
+    /// is of another kind, or it was just replaced and already dropped (the
+    /// caller then takes the slow path, which reads the new one).
+    #[inline]
+    pub(crate) fn get<K: ?Sized + 'static>(&self) -> Option<Arc<K>> {
+        let header = self.header()?;
+        if header.type_id != TypeId::of::<K>() {
+            return None;
+        }
+        // SAFETY: the header's `type_id` is `K`'s, so `new_cell::<K>`
+        // allocated this cell as a `Cell<K>`, which starts (`repr(C)`) with
+        // the header; it lives as long as the header (see `header`).
+        let cell = unsafe { &*ptr::from_ref(header).cast::<Cell<K>>() };
+        // The weak reference keeps the plugin's allocation (not the plugin)
+        // alive: upgrading a plugin that was dropped gives `None`.
+        cell.plugin.upgrade()
+    }
+
+    /// The current instance, if any.
+    pub(crate) fn load_full(&self) -> Option<Arc<Instance>> {
+        loop {
+            let header = self.header()?;
+            match header.instance.upgrade() {
+                Some(instance) => return Some(instance),
+                // Retired and dropped after this thread loaded it: the
+                // pointer has moved on since (a cell's strong reference
+                // is dropped only after it is swapped out), so read again.
+                None => std::hint::spin_loop(),
+            }
+        }
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        self.header().is_some()
+    }
+}
+
+/// The current instance of every plugin, indexed like the catalog, and the
+/// cells they replaced (see the [module docs](self)).
+///
+/// `Send` and `Sync` because its raw pointers are: right only because what
+/// they own (cells of `Weak<K>` for `K: Send + Sync`, and
+/// `Arc<Instance>`) is both, which this checks for `Instance`.
+pub(crate) struct Instances {
+    current: Box<[CurrentInstance]>,
+    /// Cells swapped out of `current`, not yet freed: a stack linked
+    /// through `Header::next_retired`, only pushed to until `Drop`.
+    retired: AtomicPtr<Header>,
+}
+
+impl Instances {
+    /// Makes `instance` the current instance of plugin `i`, or clears it,
+    /// and drops the registry's reference to the one it replaces.
+    pub(crate) fn store(&self, i: usize, instance: Option<Arc<Instance>>) {
+        let cell = match instance {
+            Some(instance) => Instance::new_cell(&instance).as_ptr(),
+            None if !self.current[i].is_some() => return,
+            None => ptr::null_mut(),
+        };
+        // Release publishes the new cell; acquire makes the old one's
+        // fields (written by another writer) visible to this one.
+        let old = self.current[i].0.swap(cell, Ordering::AcqRel);
+        if let Some(old) = NonNull::new(old) {
+            self.retire(old);
+        }
+    }
+
+    /// Drops the registry's reference to the instance of a cell that was
+    /// just swapped out, and keeps the cell until `Drop`.
+    fn retire(&self, old: NonNull<Header>) {
+        // SAFETY: `old` was just swapped out of a `CurrentInstance` by this
+        // thread, so it is a live cell (see `CurrentInstance::header`) that
+        // only this thread retires.
+        let header = unsafe { old.as_ref() };
+        let strong = header
+            .strong
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let mut head = self.retired.load(Ordering::Relaxed);
+        loop {
+            header.next_retired.store(head, Ordering::Relaxed);
+            // Nothing is ever popped before `Drop`, so a head seen here
+            // cannot be freed and reused (no ABA).
+            match self.retired.compare_exchange_weak(
+                head,
+                old.as_ptr(),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => head = actual,
+            }
+        }
+        // Last, so a plugin's `Drop` runs with the registry consistent.
+        drop(strong);
+    }
+}
+
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Instance>();
+};
+
+impl FromIterator<CurrentInstance> for Instances {
+    fn from_iter<T: IntoIterator<Item = CurrentInstance>>(iter: T) -> Self {
+        Instances {
+            current: iter.into_iter().collect(),
+            retired: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+impl std::ops::Deref for Instances {
+    type Target = [CurrentInstance];
+
+    fn deref(&self) -> &[CurrentInstance] {
+        &self.current
+    }
+}
+
+impl Drop for Instances {
+    fn drop(&mut self) {
+        for current in &mut self.current {
+            if let Some(header) = NonNull::new(*current.0.get_mut()) {
+                // SAFETY: `&mut self`: no reader or writer is left, and a
+                // current cell is in no other slot nor retired.
+                unsafe { free(header) };
+            }
+        }
+        let mut next = *self.retired.get_mut();
+        while let Some(header) = NonNull::new(next) {
+            // SAFETY: as above; each cell is retired once, and its link is
+            // read before it is freed.
+            unsafe {
+                next = header.as_ref().next_retired.load(Ordering::Relaxed);
+                free(header);
+            }
+        }
+    }
+}
+
+/// Frees a cell.
+///
+/// # Safety
+///
+/// `header` is a cell from [`new_cell`], freed once, that nothing reads
+/// any more.
+unsafe fn free(header: NonNull<Header>) {
+    // SAFETY: the header is live (the caller's guarantee).
+    let free = unsafe { header.as_ref() }.free;
+    // SAFETY: the caller's guarantee, which `free` requires.
+    unsafe { free(header) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::descriptor::{DescriptorParts, PluginDescriptor};
+    use crate::kind::Kind;
+    use crate::registry::Registry;
+    use crate::state::{Failure, PluginState, Stage};
+
+    trait Probe: Send + Sync {
+        /// False once dropped: a reader that sees false used a dropped
+        /// plugin.
+        fn alive(&self) -> bool;
+    }
+    impl Kind for dyn Probe {
+        const NAME: &'static str = "probe";
+    }
+    trait Other: Send + Sync {}
+    impl Kind for dyn Other {
+        const NAME: &'static str = "other";
+    }
+
+    /// Counts creations and drops; `alive` is cleared by `Drop`.
+    struct Plugin {
+        alive: AtomicBool,
+        counts: &'static Counts,
+    }
+    struct Counts {
+        created: AtomicUsize,
+        dropped: AtomicUsize,
+    }
+    impl Counts {
+        const fn new() -> Self {
+            Counts {
+                created: AtomicUsize::new(0),
+                dropped: AtomicUsize::new(0),
+            }
+        }
+        fn live(&self) -> usize {
+            self.created.load(Ordering::SeqCst) - self.dropped.load(Ordering::SeqCst)
+        }
+    }
+    impl Plugin {
+        fn shared(counts: &'static Counts) -> Arc<dyn Probe> {
+            counts.created.fetch_add(1, Ordering::SeqCst);
+            Arc::new(Plugin {
+                alive: AtomicBool::new(true),
+                counts,
+            })
+        }
+    }
+    impl Probe for Plugin {
+        fn alive(&self) -> bool {
+            self.alive.load(Ordering::SeqCst)
+        }
+    }
+    impl Drop for Plugin {
+        fn drop(&mut self) {
+            self.alive.store(false, Ordering::SeqCst);
+            self.counts.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_current_instance_is_one_pointer() {
+        // What keeps lookups across many plugins in cache.
+        assert_eq!(size_of::<CurrentInstance>(), size_of::<usize>());
+    }
+
+    fn instances(n: usize) -> Instances {
+        (0..n).map(|_| CurrentInstance::default()).collect()
+    }
+
+    #[test]
+    fn reads_the_current_plugin_by_kind_and_drops_replaced_ones_at_once() {
+        static COUNTS: Counts = Counts::new();
+        let cells = instances(2);
+        assert!(cells[0].get::<dyn Probe>().is_none());
+        cells.store(0, Some(Arc::new(Instance::new(Plugin::shared(&COUNTS)))));
+        let first = cells[0].get::<dyn Probe>().unwrap();
+        assert!(cells[0].get::<dyn Other>().is_none(), "another kind");
+        assert!(cells[1].get::<dyn Probe>().is_none(), "another slot");
+        assert!(cells[0].is_some() && !cells[1].is_some());
+
+        cells.store(0, Some(Arc::new(Instance::new(Plugin::shared(&COUNTS)))));
+        let second = cells[0].get::<dyn Probe>().unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(COUNTS.live(), 2, "`first` is still held");
+        drop(first);
+        assert_eq!(COUNTS.live(), 1, "dropped with its last holder");
+
+        let instance = cells[0].load_full().unwrap();
+        drop(second);
+        cells.store(0, None);
+        assert_eq!(COUNTS.live(), 1, "the instance is still held");
+        assert!(cells[0].get::<dyn Probe>().is_none());
+        assert!(cells[0].load_full().is_none());
+        drop(instance);
+        assert_eq!(COUNTS.live(), 0, "dropped as soon as nobody holds it");
+
+        cells.store(1, Some(Arc::new(Instance::new(Plugin::shared(&COUNTS)))));
+        drop(cells);
+        assert_eq!(COUNTS.live(), 0, "current instances drop with the cells");
+    }
+
+    static STRESS: Counts = Counts::new();
+
+    static STRESSED: PluginDescriptor = PluginDescriptor::from_parts(DescriptorParts {
+        name: "stressed",
+        kind: "probe",
+        kind_type: crate::__private::type_id_of::<dyn Probe>,
+        version: "1.0.0",
+        api: "0.1",
+        description: "",
+        crate_name: "tests",
+        crate_version: "0.0.0",
+        file: "tests.rs",
+        line: 1,
+        dependencies: &[],
+        capabilities: &[],
+        config: None,
+        factory: |_, _| Ok(Instance::new(Plugin::shared(&STRESS))),
+    });
+
+    /// Readers look the plugin up and use it while another thread restarts,
+    /// clears and fails it as fast as it can: no reader may ever see a
+    /// dropped plugin, and every plugin is dropped exactly once, as soon as
+    /// the last reader lets go.
+    #[test]
+    fn lookups_never_see_a_dropped_plugin_while_it_is_restarted() {
+        let registry = Registry::builder()
+            .descriptors([&STRESSED])
+            .build()
+            .unwrap();
+        let i = 0;
+        let stop = AtomicBool::new(false);
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        let (seen, gone) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        match registry.get::<dyn Probe>("stressed") {
+                            Ok(plugin) => {
+                                assert!(plugin.alive(), "a dropped plugin was handed out");
+                                seen.fetch_add(1, Ordering::Relaxed);
+                                thread::yield_now();
+                                assert!(plugin.alive(), "a held plugin was dropped");
+                            }
+                            Err(_) => {
+                                gone.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if let Some(instance) = registry.loaded(i) {
+                            assert!(instance.get::<dyn Probe>().unwrap().alive());
+                        }
+                    }
+                });
+            }
+            let mut round = 0u32;
+            while Instant::now() < deadline {
+                round += 1;
+                match round % 4 {
+                    0 => registry.discard(i),
+                    1 => {
+                        registry.fail(
+                            i,
+                            Failure::Error {
+                                stage: Stage::Start,
+                                message: "stress".into(),
+                            },
+                        );
+                        registry.set_state(i, PluginState::Configured, None);
+                    }
+                    _ => {
+                        assert!(registry.rebuild(i).is_ok());
+                    }
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(seen.load(Ordering::Relaxed) > 0);
+        // Only the current instance (if any) is still alive.
+        assert!(STRESS.live() <= 1, "{} alive", STRESS.live());
+        drop(registry);
+        assert_eq!(STRESS.live(), 0);
+    }
+}
