@@ -10,10 +10,30 @@ use crate::descriptor::PluginDescriptor;
 use crate::state::Failure;
 
 /// Whether `name` is a valid kind or plugin name: `[a-z0-9][a-z0-9_-]*`.
-pub fn is_valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
-        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+///
+/// ```
+/// assert!(pegboard::is_valid_name("keywords-v2"));
+/// assert!(!pegboard::is_valid_name("Keywords"));
+/// assert!(!pegboard::is_valid_name("-keywords"));
+/// assert!(!pegboard::is_valid_name(""));
+/// // A `const fn`: descriptors check their names when they are built,
+/// // which for the statics `#[pegboard::plugin]` makes is at compile time.
+/// const VALID: bool = pegboard::is_valid_name("store");
+/// assert!(VALID);
+/// ```
+pub const fn is_valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || !matches!(bytes[0], b'a'..=b'z' | b'0'..=b'9') {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        if !matches!(bytes[i], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Checks names, the plugin version and API compatibility (SPEC V2, V3) of
@@ -25,8 +45,6 @@ pub(crate) struct DescriptorChecker {
     apis: HashMap<&'static str, Result<(), ApiProblem>, foldhash::fast::FixedState>,
     /// The (version, API) of the last descriptor that passed.
     last_good: Option<(&'static str, &'static str)>,
-    /// The last valid kind name: plugins come sorted by kind.
-    last_kind: Option<&'static str>,
 }
 
 /// Why an API requirement is refused, before the plugin's id is attached.
@@ -39,15 +57,15 @@ enum ApiProblem {
 impl DescriptorChecker {
     /// Checks one descriptor.
     pub(crate) fn check(&mut self, d: &PluginDescriptor) -> Result<(), Failure> {
-        let kind_checked = self.last_kind.is_some_and(|k| same_str(k, d.kind()));
-        for (what, name) in [("kind", d.kind()), ("name", d.name())] {
-            if (what == "name" || !kind_checked) && !is_valid_name(name) {
-                return Err(Failure::InvalidDescriptor {
-                    message: format!("{what} `{name}` must match [a-z0-9][a-z0-9_-]*"),
-                });
+        if !d.names_valid() {
+            for (what, name) in [("kind", d.kind()), ("name", d.name())] {
+                if !is_valid_name(name) {
+                    return Err(Failure::InvalidDescriptor {
+                        message: format!("{what} `{name}` must match [a-z0-9][a-z0-9_-]*"),
+                    });
+                }
             }
         }
-        self.last_kind = Some(d.kind());
         // The plugins of one build nearly always share their strings (one
         // literal, often one pointer): the last good pair skips the maps.
         if let Some((version, api)) = self.last_good {

@@ -25,8 +25,8 @@
 //! # Memory kept per replacement
 //!
 //! Each replaced or cleared instance keeps, until the registry is dropped:
-//! its cell and the allocation of its `Instance` (72 bytes each on 64-bit
-//! targets), and the allocation of the plugin's `Arc` (16 bytes plus the
+//! its cell (64 bytes), its entry in the retired list (8), the allocation
+//! of its `Instance` (72 bytes on 64-bit targets), and the allocation of the plugin's `Arc` (16 bytes plus the
 //! size of the plugin struct itself: 0 for a unit struct, a few words for a
 //! struct of handles). Not what the plugin owns: its fields are
 //! dropped with it, so files, sockets, buffers behind pointers and threads
@@ -44,21 +44,23 @@ use crate::instance::Instance;
 ///
 /// First field of every [`Cell<K>`] (`repr(C)`), so a pointer to one is a
 /// pointer to the other.
+///
+/// What a typed lookup reads, `type_id` and the cell's `plugin`, comes
+/// last, and a cell is one cache line (64 bytes, aligned): a lookup reads
+/// one line of it, wherever the allocator put it.
 #[repr(C)]
 pub(crate) struct Header {
-    /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
-    type_id: TypeId,
     /// Frees the [`Cell<K>`] this header starts.
     free: unsafe fn(NonNull<Header>),
     /// The registry's strong reference; taken (and dropped) when the cell
     /// is retired. Only writers touch it.
     strong: Mutex<Option<Arc<Instance>>>,
     instance: Weak<Instance>,
-    /// The next retired cell (see [`Instances::retire`]).
-    next_retired: AtomicPtr<Header>,
+    /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
+    type_id: TypeId,
 }
 
-#[repr(C)]
+#[repr(C, align(64))]
 struct Cell<K: ?Sized> {
     header: Header,
     plugin: Weak<K>,
@@ -87,7 +89,6 @@ pub(crate) fn new_cell<K: ?Sized + Send + Sync + 'static>(
             free: free::<K>,
             instance: Arc::downgrade(instance),
             strong: Mutex::new(Some(Arc::clone(instance))),
-            next_retired: AtomicPtr::new(ptr::null_mut()),
         },
         plugin: Arc::downgrade(plugin),
     });
@@ -160,9 +161,9 @@ impl CurrentInstance {
 /// `Arc<Instance>`) is both, which this checks for `Instance`.
 pub(crate) struct Instances {
     current: Box<[CurrentInstance]>,
-    /// Cells swapped out of `current`, not yet freed: a stack linked
-    /// through `Header::next_retired`, only pushed to until `Drop`.
-    retired: AtomicPtr<Header>,
+    /// Cells swapped out of `current`, not yet freed: only pushed to until
+    /// `Drop` (by writers: restarts, failures, stops).
+    retired: Mutex<Vec<AtomicPtr<Header>>>,
 }
 
 impl Instances {
@@ -194,21 +195,10 @@ impl Instances {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        let mut head = self.retired.load(Ordering::Relaxed);
-        loop {
-            header.next_retired.store(head, Ordering::Relaxed);
-            // Nothing is ever popped before `Drop`, so a head seen here
-            // cannot be freed and reused (no ABA).
-            match self.retired.compare_exchange_weak(
-                head,
-                old.as_ptr(),
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => head = actual,
-            }
-        }
+        self.retired
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(AtomicPtr::new(old.as_ptr()));
         // Last, so a plugin's `Drop` runs with the registry consistent.
         drop(strong);
     }
@@ -223,7 +213,7 @@ impl FromIterator<CurrentInstance> for Instances {
     fn from_iter<T: IntoIterator<Item = CurrentInstance>>(iter: T) -> Self {
         Instances {
             current: iter.into_iter().collect(),
-            retired: AtomicPtr::new(ptr::null_mut()),
+            retired: Mutex::new(Vec::new()),
         }
     }
 }
@@ -245,13 +235,11 @@ impl Drop for Instances {
                 unsafe { free(header) };
             }
         }
-        let mut next = *self.retired.get_mut();
-        while let Some(header) = NonNull::new(next) {
-            // SAFETY: as above; each cell is retired once, and its link is
-            // read before it is freed.
-            unsafe {
-                next = header.as_ref().next_retired.load(Ordering::Relaxed);
-                free(header);
+        let retired = self.retired.get_mut().unwrap_or_else(|e| e.into_inner());
+        for cell in retired.iter_mut() {
+            if let Some(header) = NonNull::new(*cell.get_mut()) {
+                // SAFETY: as above; each cell is retired once.
+                unsafe { free(header) };
             }
         }
     }
@@ -337,9 +325,13 @@ mod tests {
     }
 
     #[test]
-    fn a_current_instance_is_one_pointer() {
+    fn a_current_instance_is_one_pointer_to_one_cache_line() {
         // What keeps lookups across many plugins in cache.
         assert_eq!(size_of::<CurrentInstance>(), size_of::<usize>());
+        // What a lookup reads of a cell is in its one line.
+        assert_eq!(size_of::<Cell<dyn Probe>>(), 64);
+        assert_eq!(align_of::<Cell<dyn Probe>>(), 64);
+        assert_eq!(std::mem::offset_of!(Cell<dyn Probe>, plugin), 48);
     }
 
     fn instances(n: usize) -> Instances {

@@ -4,6 +4,7 @@ use std::any::TypeId;
 
 use serde::Serialize;
 
+use crate::compat::is_valid_name;
 use crate::context::Context;
 use crate::instance::Instance;
 
@@ -41,6 +42,11 @@ pub struct PluginDescriptor {
     /// only where they tie.
     #[serde(skip)]
     name_key: u64,
+    /// Whether kind and name are valid names ([`is_valid_name`]), decided
+    /// when the descriptor is built: at compile time for the statics the
+    /// macro makes.
+    #[serde(skip)]
+    names_valid: bool,
 }
 
 /// How to describe a plugin's configuration type (set by the macro).
@@ -136,12 +142,18 @@ impl PluginDescriptor {
             config: p.config,
             factory: p.factory,
             name_key: prefix(p.name),
+            names_valid: is_valid_name(p.kind) && is_valid_name(p.name),
         }
     }
 
     /// See the field.
     pub(crate) fn name_key(&self) -> u64 {
         self.name_key
+    }
+
+    /// See the field.
+    pub(crate) fn names_valid(&self) -> bool {
+        self.names_valid
     }
 
     /// The plugin's name within its kind.
