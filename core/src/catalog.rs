@@ -1,6 +1,7 @@
 //! The discovered descriptors, sorted, de-duplicated and indexed.
 
-use std::collections::HashMap;
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 use std::sync::OnceLock;
 
 use std::fmt;
@@ -25,8 +26,9 @@ pub struct Catalog {
     /// Every id, written the first time one is asked for: building a
     /// catalog reads no string it does not have to.
     ids: OnceLock<Ids>,
-    /// Plugin name → the first plugin of that name, in catalog order.
-    by_name: HashMap<&'static str, u32, foldhash::fast::FixedState>,
+    /// Plugin name → the first plugin of that name, in catalog order;
+    /// hashed with [`name_hash`], which the descriptors carry.
+    by_name: HashTable<(&'static str, u32)>,
     /// Per plugin, its kind and the next plugin of the same name.
     links: Vec<Link>,
     /// The distinct kinds, sorted.
@@ -69,6 +71,40 @@ impl Ids {
         }
         Ids { text, ends }
     }
+}
+
+/// The hash of a plugin name in a catalog's index: computed for each
+/// descriptor when it is built (at compile time for the macro's statics),
+/// and at run time for the names looked up.
+///
+/// Not resistant to chosen collisions: the index only ever holds
+/// compiled-in names, and a lookup cannot add one, so colliding queries
+/// can only slow down themselves.
+pub(crate) const fn name_hash(name: &str) -> u64 {
+    /// `(a * b)` folded: the high half xor the low half.
+    const fn fold(a: u64, b: u64) -> u64 {
+        let product = (a as u128) * (b as u128);
+        (product as u64) ^ ((product >> 64) as u64)
+    }
+    const SEED: u64 = 0x243F_6A88_85A3_08D3;
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = name.as_bytes();
+    let mut hash = SEED ^ bytes.len() as u64;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time, little-endian, zero-padded at the end.
+        let mut word = 0u64;
+        let mut j = 0;
+        while j < 8 && i + j < bytes.len() {
+            word |= (bytes[i + j] as u64) << (8 * j);
+            j += 1;
+        }
+        hash = fold(hash ^ word, K);
+        i += 8;
+    }
+    // Mixes the high bits (hashbrown's tags) into the low ones (its buckets)
+    // and back.
+    fold(hash, K ^ SEED)
 }
 
 /// The end of a `same_name` chain.
@@ -384,15 +420,19 @@ impl Catalog {
             });
         }
 
-        let mut by_name = HashMap::with_capacity_and_hasher(
-            descriptors.len(),
-            foldhash::fast::FixedState::default(),
-        );
+        let mut by_name = HashTable::with_capacity(descriptors.len());
         // Backwards, so that each chain runs in catalog order.
         for (i, d) in descriptors.iter().enumerate().rev() {
             // Fits: the length was checked above.
-            if let Some(next) = by_name.insert(d.name(), i as u32) {
-                links[i].same_name = next;
+            let i32 = i as u32;
+            let same = |&(name, _): &(&str, u32)| name == d.name();
+            match by_name.entry(d.name_hash(), same, |&(name, _)| name_hash(name)) {
+                Entry::Occupied(mut first) => {
+                    links[i].same_name = std::mem::replace(&mut first.get_mut().1, i32);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert((d.name(), i32));
+                }
             }
         }
         Ok(Catalog {
@@ -456,7 +496,10 @@ impl Catalog {
     /// Indices of every plugin named `name`, in any kind, in catalog order.
     #[inline]
     pub fn find_name(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        let mut next = self.by_name.get(name).copied().unwrap_or(NONE);
+        let mut next = self
+            .by_name
+            .find(name_hash(name), |&(n, _)| n == name)
+            .map_or(NONE, |&(_, i)| i);
         std::iter::from_fn(move || {
             let i = (next != NONE).then_some(next as usize)?;
             next = self.links[i].same_name;
@@ -631,5 +674,33 @@ mod tests {
                 assert_eq!(c.id(i), format!("{kind}.{name}"));
             }
         }
+    }
+
+    /// The index's hash spreads similar names (the usual `p00001`,
+    /// `p00002`, ...) over buckets and tags alike.
+    #[test]
+    fn name_hashes_spread_over_low_and_high_bits() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("p{i:05}")).collect();
+        let hashes: std::collections::HashSet<u64> = names.iter().map(|n| name_hash(n)).collect();
+        assert_eq!(hashes.len(), names.len(), "no collisions");
+        let low: fn(u64) -> u64 = |h| h & 0xff;
+        let high: fn(u64) -> u64 = |h| h >> 57;
+        for (what, bits) in [("low", low), ("high", high)] {
+            let mut counts = std::collections::HashMap::new();
+            for &h in &hashes {
+                *counts.entry(bits(h)).or_insert(0usize) += 1;
+            }
+            let buckets = if what == "low" { 256 } else { 128 };
+            let mean = hashes.len() / buckets;
+            assert_eq!(counts.len(), buckets, "{what} bits: every value used");
+            assert!(
+                counts.values().all(|&c| c < 2 * mean),
+                "{what} bits: no value twice as frequent as the mean"
+            );
+        }
+        // Computed at compile time for a descriptor, at run time for a query.
+        const AT_COMPILE_TIME: u64 = name_hash("keywords");
+        assert_eq!(AT_COMPILE_TIME, name_hash(&String::from("keywords")));
+        assert_ne!(name_hash("ab"), name_hash("ab\0"));
     }
 }

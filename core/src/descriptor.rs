@@ -47,6 +47,10 @@ pub struct PluginDescriptor {
     /// macro makes.
     #[serde(skip)]
     names_valid: bool,
+    /// [`name_hash`](crate::catalog::name_hash) of the name: the catalog
+    /// indexes names by it without hashing them at run time.
+    #[serde(skip)]
+    name_hash: u64,
 }
 
 /// How to describe a plugin's configuration type (set by the macro).
@@ -143,6 +147,7 @@ impl PluginDescriptor {
             factory: p.factory,
             name_key: prefix(p.name),
             names_valid: is_valid_name(p.kind) && is_valid_name(p.name),
+            name_hash: crate::catalog::name_hash(p.name),
         }
     }
 
@@ -154,6 +159,11 @@ impl PluginDescriptor {
     /// See the field.
     pub(crate) fn names_valid(&self) -> bool {
         self.names_valid
+    }
+
+    /// See the field.
+    pub(crate) fn name_hash(&self) -> u64 {
+        self.name_hash
     }
 
     /// The plugin's name within its kind.
