@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::descriptor::PluginDescriptor;
+use crate::descriptor::{Flags, PluginDescriptor};
 
 /// Every plugin descriptor of one composition, sorted by (kind, name) and
 /// indexed; duplicate ids are refused.
@@ -26,13 +26,25 @@ pub struct Catalog {
     /// Every id, written the first time one is asked for: building a
     /// catalog reads no string it does not have to.
     ids: OnceLock<Ids>,
-    /// Plugin name → the first plugin of that name, in catalog order;
-    /// hashed with [`name_hash`], which the descriptors carry.
-    by_name: HashTable<(&'static str, u32)>,
+    /// Plugin name → the plugins of that name, in catalog order; hashed
+    /// with [`name_hash`], which the descriptors carry.
+    by_name: HashTable<NameEntry>,
     /// Per plugin, its kind and the next plugin of the same name.
     links: Vec<Link>,
     /// The distinct kinds, sorted.
     kinds: Vec<&'static str>,
+    /// Every descriptor's flags, combined: all `names_valid` and `checked`,
+    /// any `has_config` and `has_dependencies`.
+    summary: Flags,
+}
+
+/// The plugins of one name: the first and the last of its `same_name`
+/// chain (the last, to append while building).
+#[derive(Debug, Clone, Copy)]
+struct NameEntry {
+    name: &'static str,
+    first: u32,
+    last: u32,
 }
 
 /// What a lookup reads of plugin `i` besides the name table: in a small
@@ -154,6 +166,16 @@ pub enum CatalogError {
         /// How many were given.
         count: usize,
     },
+}
+
+impl Duplicate {
+    /// The duplicate that `registrations` (of one id) are.
+    fn of(registrations: &[&PluginDescriptor]) -> Duplicate {
+        Duplicate {
+            id: registrations[0].id(),
+            sources: registrations.iter().map(|d| d.source()).collect(),
+        }
+    }
 }
 
 fn join(d: &[Duplicate]) -> String {
@@ -375,65 +397,82 @@ impl Catalog {
             kinds,
         } = sorted(descriptors.into_iter().collect());
 
-        let mut duplicates = Vec::new();
-        let mut i = 0;
-        while i < descriptors.len() {
-            let d = descriptors[i];
-            let mut j = i + 1;
-            while j < descriptors.len()
-                && links[j].kind == links[i].kind
-                && descriptors[j].name_key() == d.name_key()
-                && descriptors[j].name() == d.name()
-            {
-                j += 1;
-            }
-            if j - i > 1 {
-                duplicates.push(Duplicate {
-                    id: d.id(),
-                    sources: descriptors[i..j].iter().map(|d| d.source()).collect(),
-                });
-            }
-            i = j;
+        if u32::try_from(descriptors.len()).is_err() {
+            return Err(CatalogError::TooMany {
+                count: descriptors.len(),
+            });
         }
-        // Sorted by kind, so each kind is one run: every plugin of a run
-        // must name the same trait as the run's first.
-        let mut first = 0;
-        for (i, d) in descriptors.iter().enumerate() {
-            let head = descriptors[first];
-            if links[first].kind != links[i].kind {
-                first = i;
-            } else if !head.same_kind_type(d) {
+        // One pass, reading each descriptor once (they are spread over
+        // memory in no useful order): duplicates, kind collisions, the name
+        // index and what the registry build needs to know of them all.
+        let mut duplicates = Vec::new();
+        // The first of a run of equal ids, while in one.
+        let mut duplicate_run: Option<usize> = None;
+        // The first plugin of the current kind.
+        let mut head = 0;
+        let mut summary = Flags {
+            names_valid: true,
+            checked: true,
+            has_config: false,
+            has_dependencies: false,
+        };
+        let mut by_name: HashTable<NameEntry> = HashTable::with_capacity(descriptors.len());
+        for (i, &d) in descriptors.iter().enumerate() {
+            let flags = d.flags();
+            summary.names_valid &= flags.names_valid;
+            summary.checked &= flags.checked;
+            summary.has_config |= flags.has_config;
+            summary.has_dependencies |= flags.has_dependencies;
+
+            let same_kind = i > 0 && links[i - 1].kind == links[i].kind;
+            // Sorted by kind, so each kind is one run: every plugin of a run
+            // must name the same trait as the run's first.
+            if !same_kind {
+                head = i;
+            } else if !descriptors[head].same_kind_type(d) {
+                let head = descriptors[head];
                 return Err(CatalogError::KindCollision {
                     kind: d.kind().to_owned(),
                     first: format!("{} at {}", head.id(), head.source()),
                     second: format!("{} at {}", d.id(), d.source()),
                 });
             }
+            let previous = i.checked_sub(1).map(|p| descriptors[p]);
+            let same_id = same_kind
+                && previous.is_some_and(|p| p.name_key() == d.name_key() && p.name() == d.name());
+            match (same_id, duplicate_run) {
+                (true, None) => duplicate_run = Some(i - 1),
+                (false, Some(first)) => {
+                    duplicates.push(Duplicate::of(&descriptors[first..i]));
+                    duplicate_run = None;
+                }
+                _ => {}
+            }
+
+            // Fits: the length was checked above.
+            let index = i as u32;
+            let same = |e: &NameEntry| e.name == d.name();
+            match by_name.entry(d.name_hash(), same, |e| name_hash(e.name)) {
+                Entry::Occupied(mut entry) => {
+                    // Catalog order along the chain: append.
+                    let entry = entry.get_mut();
+                    links[entry.last as usize].same_name = index;
+                    entry.last = index;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(NameEntry {
+                        name: d.name(),
+                        first: index,
+                        last: index,
+                    });
+                }
+            }
+        }
+        if let Some(first) = duplicate_run {
+            duplicates.push(Duplicate::of(&descriptors[first..]));
         }
         if !duplicates.is_empty() {
             return Err(CatalogError::Duplicates(duplicates));
-        }
-
-        if u32::try_from(descriptors.len()).is_err() {
-            return Err(CatalogError::TooMany {
-                count: descriptors.len(),
-            });
-        }
-
-        let mut by_name = HashTable::with_capacity(descriptors.len());
-        // Backwards, so that each chain runs in catalog order.
-        for (i, d) in descriptors.iter().enumerate().rev() {
-            // Fits: the length was checked above.
-            let i32 = i as u32;
-            let same = |&(name, _): &(&str, u32)| name == d.name();
-            match by_name.entry(d.name_hash(), same, |&(name, _)| name_hash(name)) {
-                Entry::Occupied(mut first) => {
-                    links[i].same_name = std::mem::replace(&mut first.get_mut().1, i32);
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert((d.name(), i32));
-                }
-            }
         }
         Ok(Catalog {
             descriptors,
@@ -441,6 +480,7 @@ impl Catalog {
             by_name,
             links,
             kinds,
+            summary,
         })
     }
 
@@ -463,6 +503,12 @@ impl Catalog {
     /// The ids, in the same order as [`descriptors`](Self::descriptors).
     pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
         (0..self.len()).map(|i| self.id(i))
+    }
+
+    /// What the registry build needs to know of all descriptors at once
+    /// (see the field).
+    pub(crate) fn summary(&self) -> Flags {
+        self.summary
     }
 
     /// The distinct kinds, sorted.
@@ -498,8 +544,8 @@ impl Catalog {
     pub fn find_name(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
         let mut next = self
             .by_name
-            .find(name_hash(name), |&(n, _)| n == name)
-            .map_or(NONE, |&(_, i)| i);
+            .find(name_hash(name), |e| e.name == name)
+            .map_or(NONE, |e| e.first);
         std::iter::from_fn(move || {
             let i = (next != NONE).then_some(next as usize)?;
             next = self.links[i].same_name;

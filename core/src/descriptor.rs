@@ -19,11 +19,27 @@ pub type Factory = fn(&Context<'_>, serde_json::Value) -> Result<Instance, BoxEr
 /// Descriptors are created by `#[pegboard::plugin]`; they are metadata only.
 /// Nothing runs until the registry instantiates the plugin (D7).
 #[derive(Debug, Serialize)]
+// `repr(C)`, aligned: the fields a registry build reads (up to `flags`) are
+// the descriptor's first cache line, and the only one a build touches.
+// Descriptors sit wherever the linker put them, in no useful order, so a
+// build of thousands of plugins pays a cache miss per line it reads.
+#[repr(C, align(64))]
 pub struct PluginDescriptor {
     name: &'static str,
     kind: &'static str,
+    /// [`name_hash`](crate::catalog::name_hash) of the name: the catalog
+    /// indexes names by it without hashing them at run time.
+    #[serde(skip)]
+    name_hash: u64,
+    /// The first 8 bytes of the name, big-endian, zero-padded: the catalog
+    /// sorts by this integer, computed at compile time, and reads the names
+    /// only where they tie.
+    #[serde(skip)]
+    name_key: u64,
     #[serde(skip)]
     kind_type: fn() -> TypeId,
+    #[serde(skip)]
+    flags: Flags,
     version: &'static str,
     api: &'static str,
     description: &'static str,
@@ -37,20 +53,22 @@ pub struct PluginDescriptor {
     config: Option<ConfigSpec>,
     #[serde(skip)]
     factory: Factory,
-    /// The first 8 bytes of the name, big-endian, zero-padded: the catalog
-    /// sorts by this integer, computed at compile time, and reads the names
-    /// only where they tie.
-    #[serde(skip)]
-    name_key: u64,
-    /// Whether kind and name are valid names ([`is_valid_name`]), decided
-    /// when the descriptor is built: at compile time for the statics the
-    /// macro makes.
-    #[serde(skip)]
-    names_valid: bool,
-    /// [`name_hash`](crate::catalog::name_hash) of the name: the catalog
-    /// indexes names by it without hashing them at run time.
-    #[serde(skip)]
-    name_hash: u64,
+}
+
+/// What a registry build needs to know of a descriptor beyond its names,
+/// decided when the descriptor is built (at compile time for the statics
+/// the macro makes), so that the build reads no other field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Flags {
+    /// Kind and name are valid names ([`is_valid_name`]).
+    pub(crate) names_valid: bool,
+    /// `#[pegboard::plugin]` checked the version and the API requirement
+    /// at compile time, against the pegboard API this build provides.
+    pub(crate) checked: bool,
+    /// It has a config type.
+    pub(crate) has_config: bool,
+    /// It has `depends_on` entries.
+    pub(crate) has_dependencies: bool,
 }
 
 /// How to describe a plugin's configuration type (set by the macro).
@@ -130,7 +148,27 @@ pub struct DescriptorParts {
 impl PluginDescriptor {
     #[doc(hidden)]
     pub const fn from_parts(p: DescriptorParts) -> Self {
+        Self::new(p, false)
+    }
+
+    /// [`from_parts`](Self::from_parts) for `#[pegboard::plugin]`, which
+    /// checked the version and the API requirement at compile time: the
+    /// registry does not parse them again.
+    #[doc(hidden)]
+    pub const fn from_checked_parts(p: DescriptorParts) -> Self {
+        Self::new(p, true)
+    }
+
+    const fn new(p: DescriptorParts, checked: bool) -> Self {
         PluginDescriptor {
+            name_hash: crate::catalog::name_hash(p.name),
+            name_key: prefix(p.name),
+            flags: Flags {
+                names_valid: is_valid_name(p.kind) && is_valid_name(p.name),
+                checked,
+                has_config: p.config.is_some(),
+                has_dependencies: !p.dependencies.is_empty(),
+            },
             name: p.name,
             kind: p.kind,
             kind_type: p.kind_type,
@@ -145,9 +183,6 @@ impl PluginDescriptor {
             capabilities: p.capabilities,
             config: p.config,
             factory: p.factory,
-            name_key: prefix(p.name),
-            names_valid: is_valid_name(p.kind) && is_valid_name(p.name),
-            name_hash: crate::catalog::name_hash(p.name),
         }
     }
 
@@ -156,9 +191,9 @@ impl PluginDescriptor {
         self.name_key
     }
 
-    /// See the field.
-    pub(crate) fn names_valid(&self) -> bool {
-        self.names_valid
+    /// See [`Flags`].
+    pub(crate) fn flags(&self) -> Flags {
+        self.flags
     }
 
     /// See the field.

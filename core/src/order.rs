@@ -319,6 +319,71 @@ pub struct Plan<F> {
     pub levels: Vec<Vec<usize>>,
 }
 
+/// What [`resolve`] decides, as a registry keeps it: per node only its
+/// level, with the statuses of the nodes that do not start (usually few)
+/// apart. [`Plan`] writes a status for every node.
+#[derive(Debug)]
+pub(crate) struct Compact<F> {
+    /// As [`Plan::order`].
+    pub(crate) order: Vec<usize>,
+    /// Per node, its start level, or [`NOT_STARTED`].
+    pub(crate) level: Vec<u32>,
+    /// The nodes that do not start, by index, with their status.
+    pub(crate) not_started: Vec<(usize, Status<F>)>,
+}
+
+/// [`Compact::level`] of a node that does not start.
+pub(crate) const NOT_STARTED: u32 = u32::MAX;
+
+/// [`resolve`], compact.
+pub(crate) fn resolve_compact<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Compact<F> {
+    let n = graph.len();
+    if graph.edge_count() == 0 {
+        // Nothing orders anything: what Kahn's algorithm would find, directly
+        // (every node that did not fail, by index, all at level 0). The
+        // common case of a large composition of independent plugins.
+        let mut order = Vec::with_capacity(n);
+        let mut not_started = Vec::new();
+        let level = (0..n)
+            .map(|v| match initial.get(v) {
+                Some(Some(reason)) => {
+                    not_started.push((v, Status::Failed(reason.clone())));
+                    NOT_STARTED
+                }
+                _ => {
+                    order.push(v);
+                    0
+                }
+            })
+            .collect();
+        return Compact {
+            order,
+            level,
+            not_started,
+        };
+    }
+    let plan = resolve(graph, initial);
+    let mut not_started = Vec::new();
+    let level = plan
+        .status
+        .into_iter()
+        .enumerate()
+        .map(|(v, status)| match status {
+            // Fits: a graph has fewer than `u32::MAX` nodes.
+            Status::Start { level } => level as u32,
+            status => {
+                not_started.push((v, status));
+                NOT_STARTED
+            }
+        })
+        .collect();
+    Compact {
+        order: plan.order,
+        level,
+        not_started,
+    }
+}
+
 /// Classification of a node while resolving; `Unknown` only until the node is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -343,39 +408,24 @@ const UNVISITED: u32 = u32::MAX;
 /// per blocked node. Those explanations are quadratic in the worst case (every node of a
 /// 10,000-node cycle gets a 10,001-entry path), which only affects broken configurations.
 pub fn resolve<F: Clone>(graph: &DepGraph, initial: &[Option<F>]) -> Plan<F> {
-    resolve_with(graph, initial, true)
-}
-
-/// [`resolve`], leaving [`Plan::levels`] empty unless `with_levels`: they
-/// follow from the statuses, and a registry derives them when it starts.
-pub(crate) fn resolve_with<F: Clone>(
-    graph: &DepGraph,
-    initial: &[Option<F>],
-    with_levels: bool,
-) -> Plan<F> {
     let n = graph.len();
     if graph.edge_count() == 0 {
-        // Nothing orders anything: what Kahn's algorithm would find, directly
-        // (every plugin that did not fail, by index, all at level 0). The
-        // common case of a large composition of independent plugins.
-        let mut order = Vec::with_capacity(n);
+        let compact = resolve_compact(graph, initial);
+        let mut not_started = compact.not_started.into_iter().peekable();
         let status = (0..n)
-            .map(|v| match initial.get(v) {
-                Some(Some(reason)) => Status::Failed(reason.clone()),
-                _ => {
-                    order.push(v);
-                    Status::Start { level: 0 }
-                }
+            .map(|v| match not_started.next_if(|(u, _)| *u == v) {
+                Some((_, status)) => status,
+                None => Status::Start { level: 0 },
             })
             .collect();
-        let levels = if order.is_empty() || !with_levels {
+        let levels = if compact.order.is_empty() {
             Vec::new()
         } else {
-            vec![order.clone()]
+            vec![compact.order.clone()]
         };
         return Plan {
             status,
-            order,
+            order: compact.order,
             levels,
         };
     }
@@ -421,9 +471,6 @@ pub(crate) fn resolve_with<F: Clone>(
         }
         level_sizes[k] += 1;
     }
-    if !with_levels {
-        level_sizes.clear();
-    }
     let mut levels: Vec<Vec<usize>> = level_sizes.iter().map(|&c| Vec::with_capacity(c)).collect();
     let mut cycles = CycleFinder::new(graph, &kind, &explain.component);
     let status = (0..n)
@@ -442,9 +489,7 @@ pub(crate) fn resolve_with<F: Clone>(
                 // this arm only ever sees `Start`.
                 _ => {
                     let k = level[v] as usize;
-                    if with_levels {
-                        levels[k].push(v);
-                    }
+                    levels[k].push(v);
                     Status::Start { level: k }
                 }
             }

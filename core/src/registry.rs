@@ -22,6 +22,7 @@ use crate::resolve::Initial;
 use crate::settings::Settings;
 use crate::state::{Failure, PluginState, Stage};
 use crate::status::Status;
+use once_cell::race::OnceBox;
 
 /// A validated, ordered composition of plugins.
 ///
@@ -90,18 +91,24 @@ struct Slot {
     /// Created on first use (see [`Registry::status`]): most plugins of a
     /// large composition are never looked at individually, and a status is
     /// a few hundred bytes that a build would otherwise write for each.
-    status: OnceLock<Box<Mutex<Status>>>,
+    ///
+    /// This and the other boxes are `OnceBox`es (one pointer; two threads
+    /// may both create one, only one is kept): a slot is 24 bytes, and the
+    /// memory a build touches is most of what it costs for thousands of
+    /// plugins.
+    status: OnceBox<Mutex<Status>>,
     /// Held while building, so an instance is built exactly once even when
-    /// many threads ask for it at the same moment.
-    build: Mutex<()>,
+    /// many threads ask for it at the same moment; created by the first
+    /// build.
+    build: OnceBox<Mutex<()>>,
     /// Created by the plugin's first recorded call (see
     /// [`Registry::slot_counters`]): ~100 bytes a build would otherwise
     /// write for every plugin, most of which a large composition never calls.
-    counters: OnceLock<Box<CallCounters>>,
+    counters: OnceBox<CallCounters>,
 }
 
 /// [`Slot::level`] of a plugin that does not start.
-const NO_LEVEL: u32 = u32::MAX;
+const NO_LEVEL: u32 = order::NOT_STARTED;
 
 /// What the counters of a plugin that was never called read as. Only ever
 /// read: recording goes through [`Registry::recording_counters`].
@@ -364,24 +371,28 @@ impl Registry {
     /// Drops the current instance (after a failure or a stop), so the next
     /// build is a fresh one.
     pub(crate) fn discard(&self, i: usize) {
-        let _build = self.slots[i]
-            .build
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _build = self.build_lock(i);
         self.instances.store(i, None);
     }
 
     /// Builds a fresh instance of `i` from its descriptor and validated
     /// config, replacing any current one. Does not change states.
     pub(crate) fn rebuild(&self, i: usize) -> Result<Arc<Instance>, Failure> {
-        let _build = self.slots[i]
-            .build
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _build = self.build_lock(i);
         self.instances.store(i, None);
         let instance = Arc::new(self.construct(i)?);
         self.instances.store(i, Some(instance.clone()));
         Ok(instance)
+    }
+
+    /// Plugin `i`'s build lock, held.
+    fn build_lock(&self, i: usize) -> MutexGuard<'_, ()> {
+        self.slots[i]
+            .build
+            .get_or_init(|| Box::new(Mutex::new(())))
+            .lock()
+            // Guards nothing but the exclusion itself.
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn status(&self, i: usize) -> MutexGuard<'_, Status> {
@@ -429,7 +440,6 @@ impl Registry {
 
     /// The instance of `i`, built on first access (exactly once).
     pub(crate) fn instance(&self, i: usize) -> Result<Arc<Instance>, Error> {
-        let slot = &self.slots[i];
         if let Some(instance) = self.instances[i].load_full() {
             return Ok(instance);
         }
@@ -444,7 +454,7 @@ impl Registry {
                 return Err(unavailable(&status, failure));
             }
         }
-        let _build = slot.build.lock().unwrap_or_else(|e| e.into_inner());
+        let _build = self.build_lock(i);
         if let Some(instance) = self.instances[i].load_full() {
             return Ok(instance);
         }
@@ -589,10 +599,13 @@ impl RegistryBuilder {
         let n = catalog.len();
         let mut initial = Initial::new(n);
 
-        let mut checker = crate::compat::DescriptorChecker::default();
-        for (i, d) in catalog.descriptors().iter().enumerate() {
-            if let Err(f) = checker.check(d) {
-                initial.set(i, f);
+        let summary = catalog.summary();
+        if !(summary.names_valid && summary.checked) {
+            let mut checker = crate::compat::DescriptorChecker::default();
+            for (i, d) in catalog.descriptors().iter().enumerate() {
+                if let Err(f) = checker.check(d) {
+                    initial.set(i, f);
+                }
             }
         }
 
@@ -602,65 +615,69 @@ impl RegistryBuilder {
         let mut notes = Vec::new();
         let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
         let built_at = SystemTime::now();
-        let plan = order::resolve_with(&graph, initial.index(), false);
+        let plan = order::resolve_compact(&graph, initial.index());
 
-        let mut initial_failures = Vec::new();
-        let mut slots = Vec::with_capacity(n);
-        for (i, status) in plan.status.iter().enumerate() {
-            let (state, failure, level) = match status {
-                Planned::Start { level } => (PluginState::Configured, None, *level as u32),
-                Planned::Failed(k) => {
-                    let f = &initial.failures[*k as usize];
-                    (f.state(), Some(f.clone()), NO_LEVEL)
-                }
-                Planned::Cycle { path } => (
-                    PluginState::Failed,
-                    Some(Failure::Cycle {
-                        path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
-                    }),
-                    NO_LEVEL,
-                ),
+        // Why each plugin that does not start does not: its first failure.
+        let status_of = |v: usize| {
+            plan.not_started
+                .binary_search_by_key(&v, |(u, _)| *u)
+                .ok()
+                .map(|k| &plan.not_started[k].1)
+        };
+        let mut initial_failures = Vec::with_capacity(plan.not_started.len());
+        for (i, status) in &plan.not_started {
+            let i = *i;
+            let failure = match status {
+                Planned::Start { .. } => continue,
+                Planned::Failed(k) => initial.failures[*k as usize].clone(),
+                Planned::Cycle { path } => Failure::Cycle {
+                    path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                },
                 Planned::Blocked { chain } => {
                     let root = chain.last().copied().unwrap_or(0);
-                    let cause = match &plan.status[root] {
-                        Planned::Failed(k) => {
+                    let cause = match status_of(root) {
+                        Some(Planned::Failed(k)) => {
                             format!("{} {}", catalog.id(root), initial.failures[*k as usize])
                         }
-                        Planned::Cycle { .. } => {
+                        Some(Planned::Cycle { .. }) => {
                             format!("{} is on a dependency cycle", catalog.id(root))
                         }
                         _ => format!("{} is not available", catalog.id(root)),
                     };
-                    (
-                        PluginState::Blocked,
-                        Some(Failure::Blocked {
-                            chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
-                            cause,
-                        }),
-                        NO_LEVEL,
-                    )
+                    Failure::Blocked {
+                        chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                        cause,
+                    }
                 }
             };
-            match failure {
-                Some(Failure::Disabled | Failure::Blocked { .. }) | None => {}
-                Some(ref f) => crate::telemetry::validation_error(
+            match &failure {
+                Failure::Disabled | Failure::Blocked { .. } => {}
+                f => crate::telemetry::validation_error(
                     Some(catalog.id(i)),
                     f.kind(),
                     &f.to_string(),
                 ),
             }
-            crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure.as_ref());
-            if let Some(f) = failure {
-                initial_failures.push((i, f));
-            }
-            slots.push(Slot {
-                state: AtomicU8::new(state.index()),
-                level,
-                status: OnceLock::new(),
-                build: Mutex::new(()),
-                counters: OnceLock::new(),
-            });
+            initial_failures.push((i, failure));
         }
+        let mut failures = initial_failures.iter().peekable();
+        let slots: Vec<Slot> = plan
+            .level
+            .iter()
+            .enumerate()
+            .map(|(i, &level)| {
+                let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
+                let state = failure.map_or(PluginState::Configured, Failure::state);
+                crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure);
+                Slot {
+                    state: AtomicU8::new(state.index()),
+                    level,
+                    status: OnceBox::new(),
+                    build: OnceBox::new(),
+                    counters: OnceBox::new(),
+                }
+            })
+            .collect();
         let metrics = MetricsState::new();
         let instances = (0..n).map(|_| CurrentInstance::default()).collect();
         Ok(Registry {
@@ -697,7 +714,7 @@ fn validate_config(
         && !env
             .iter()
             .any(|(k, _)| crate::config::is_override_variable(k))
-        && catalog.descriptors().iter().all(|d| d.config().is_none())
+        && !catalog.summary().has_config
     {
         let settings = crate::config::ConfigValidator::empty_document_settings();
         return Ok((settings, Vec::new()));
@@ -792,6 +809,13 @@ mod tests {
             .unwrap();
         assert_eq!(registry.settings().supervision.start_timeout_ms, 7);
         assert_eq!(registry.settings().plugin(1).start_timeout_ms, 7);
+    }
+
+    #[test]
+    fn a_slot_is_four_words() {
+        // What a build writes for every plugin: state, level and three
+        // pointers to what is created on first use.
+        assert_eq!(size_of::<Slot>(), 32);
     }
 
     #[test]

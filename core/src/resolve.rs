@@ -98,6 +98,9 @@ pub(crate) fn dependency_graph(
     notes: &mut Vec<(usize, String)>,
 ) -> DepGraph {
     let mut graph = DepGraph::new(catalog.len());
+    if !catalog.summary().has_dependencies {
+        return graph;
+    }
     for (i, d) in catalog.descriptors().iter().enumerate() {
         for dep in d.dependencies() {
             let failure = match find(catalog, dep) {

@@ -192,7 +192,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
 
             static __PEGBOARD_DESCRIPTOR: ::pegboard::PluginDescriptor =
-                ::pegboard::PluginDescriptor::from_parts(::pegboard::__private::DescriptorParts {
+                ::pegboard::PluginDescriptor::from_checked_parts(::pegboard::__private::DescriptorParts {
                     name: #name,
                     kind: <#dyn_kind as ::pegboard::Kind>::NAME,
                     kind_type: ::pegboard::__private::type_id_of::<#dyn_kind>,
