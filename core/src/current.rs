@@ -265,7 +265,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::descriptor::{DescriptorParts, PluginDescriptor};
+    use crate::descriptor::PluginDescriptor;
     use crate::kind::Kind;
     use crate::registry::Registry;
     use crate::state::{Failure, PluginState, Stage};
@@ -372,22 +372,14 @@ mod tests {
 
     static STRESS: Counts = Counts::new();
 
-    static STRESSED: PluginDescriptor = PluginDescriptor::from_parts(DescriptorParts {
-        name: "stressed",
-        kind: "probe",
-        kind_type: crate::__private::type_id_of::<dyn Probe>,
-        version: "1.0.0",
-        api: "0.1",
-        description: "",
-        crate_name: "tests",
-        crate_version: "0.0.0",
-        file: "tests.rs",
-        line: 1,
-        dependencies: &[],
-        capabilities: &[],
-        config: None,
-        factory: |_, _| Ok(Instance::new(Plugin::shared(&STRESS))),
-    });
+    static STRESSED: PluginDescriptor = PluginDescriptor::for_tests_built_by(
+        "probe",
+        "stressed",
+        crate::__private::type_id_of::<dyn Probe>,
+        "1.0.0",
+        "0.1",
+        |_, _| Ok(Instance::new(Plugin::shared(&STRESS))),
+    );
 
     /// Readers look the plugin up and use it while another thread restarts,
     /// clears and fails it as fast as it can: no reader may ever see a

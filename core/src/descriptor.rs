@@ -302,6 +302,20 @@ impl PluginDescriptor {
         version: &'static str,
         api: &'static str,
     ) -> Self {
+        Self::for_tests_built_by(kind, name, kind_type, version, api, |_, _| {
+            Err("never built".into())
+        })
+    }
+
+    /// [`for_tests`](Self::for_tests), built by `factory`.
+    pub(crate) const fn for_tests_built_by(
+        kind: &'static str,
+        name: &'static str,
+        kind_type: fn() -> TypeId,
+        version: &'static str,
+        api: &'static str,
+        factory: Factory,
+    ) -> Self {
         PluginDescriptor::from_parts(DescriptorParts {
             name,
             kind,
@@ -316,7 +330,7 @@ impl PluginDescriptor {
             dependencies: &[],
             capabilities: &[],
             config: None,
-            factory: |_, _| Err("never built".into()),
+            factory,
         })
     }
 }
