@@ -76,6 +76,8 @@ mod lifecycle;
 pub mod metrics;
 pub mod order;
 pub mod registry;
+#[cfg(feature = "remote")]
+pub mod remote;
 mod resolve;
 pub mod settings;
 mod state;

@@ -1,0 +1,59 @@
+//! Remote plugins (SPEC R3, R4), host side: the gRPC registry service that
+//! plugins running in other processes or on other machines announce
+//! themselves to. Behind the `remote` feature.
+//!
+//! A plugin calls `Announce` (package `pegboard.v1`, see the
+//! `pegboard-proto` crate) with its node, the address of its own plugin
+//! service and its plugins' metadata, then `Heartbeat` at the interval the
+//! host answers with, and `Withdraw` when it shuts down. Every call carries
+//! `authorization: Bearer <token>`.
+//!
+//! | refusal | status |
+//! |---|---|
+//! | missing or wrong token | `UNAUTHENTICATED` |
+//! | invalid node, address, kind or plugin name, version or API string; no plugins; an id listed twice | `INVALID_ARGUMENT` |
+//! | API version incompatible with [`API_VERSION`](crate::API_VERSION) (SPEC V3); the message names both | `FAILED_PRECONDITION` |
+//! | the id of a compiled-in plugin, or of a remote plugin another live node announced | `ALREADY_EXISTS` |
+//! | heartbeat or withdrawal of an unknown session; heartbeat of an unavailable one | `NOT_FOUND` (announce again) |
+//!
+//! A plugin whose heartbeats stop becomes [`unhealthy`](RemoteState::Unhealthy)
+//! after one missed interval and [`unavailable`](RemoteState::Unavailable)
+//! after [`HeartbeatSettings::unavailable_after`]; announcing again brings it
+//! back (and replaces its old session). The state is computed when it is
+//! read ([`RemoteRegistry::list`]), from the last heartbeat and the
+//! registry's clock.
+//!
+//! Log events (`tracing`, the name is also the message):
+//!
+//! | event | level | fields |
+//! |---|---|---|
+//! | `plugin.remote.accepted` | INFO | `plugin_id`, `node`, `address`, `session` |
+//! | `plugin.remote.rejected` | WARN | `plugin_id` (the ids announced when the refusal is not about one), `node`, `reason` ([`RemoteError::reason`]), `error` |
+//! | `plugin.remote.replaced` | INFO | `node`, `session`, `by` |
+//! | `plugin.remote.withdrawn` | INFO | `plugin_id`, `node`, `session` |
+//! | `plugin.remote.unknown_session` | DEBUG | `session`, `reason` |
+//!
+//! ```no_run
+//! # async fn host() -> Result<(), Box<dyn std::error::Error>> {
+//! use pegboard::remote::RemoteRegistry;
+//!
+//! let catalog = pegboard::Catalog::compiled_in()?;
+//! let remote = RemoteRegistry::builder(&catalog, "s3cret").build()?;
+//! tonic::transport::Server::builder()
+//!     .add_service(remote.health_service().await)
+//!     .add_service(remote.service())
+//!     .serve("0.0.0.0:50051".parse()?)
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod heartbeat;
+mod registry;
+mod service;
+
+pub use error::RemoteError;
+pub use heartbeat::{HeartbeatSettings, RemoteState};
+pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
+pub use service::RegistryService;

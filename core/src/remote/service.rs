@@ -1,0 +1,238 @@
+//! The registry as a tonic service: authentication, status codes and the
+//! log events of SPEC R3.
+
+use pegboard_proto::health::pb::health_server::{Health, HealthServer};
+use pegboard_proto::v1::registry_server::{Registry, RegistryServer};
+use pegboard_proto::v1::{
+    AnnounceRequest, AnnounceResponse, HeartbeatRequest, HeartbeatResponse, WithdrawRequest,
+    WithdrawResponse,
+};
+use subtle::ConstantTimeEq;
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+use tracing::Level;
+
+use super::error::RemoteError;
+use super::registry::RemoteRegistry;
+
+/// The gRPC service `pegboard.v1.Registry` of a [`RemoteRegistry`]; made by
+/// [`RemoteRegistry::service`].
+#[derive(Debug, Clone)]
+pub struct RegistryService {
+    registry: RemoteRegistry,
+}
+
+impl RemoteRegistry {
+    /// The gRPC service `pegboard.v1.Registry`, to add to a
+    /// `tonic::transport::Server`.
+    pub fn service(&self) -> RegistryServer<RegistryService> {
+        RegistryServer::new(RegistryService {
+            registry: self.clone(),
+        })
+    }
+
+    /// The standard gRPC health service (`grpc.health.v1.Health`), reporting
+    /// `SERVING` for `pegboard.v1.Registry` and for the server as a whole
+    /// (the empty service name).
+    pub async fn health_service(&self) -> HealthServer<impl Health + use<>> {
+        let (reporter, service) = pegboard_proto::health::server::health_reporter();
+        reporter
+            .set_serving::<RegistryServer<RegistryService>>()
+            .await;
+        reporter
+            .set_service_status("", pegboard_proto::health::ServingStatus::Serving)
+            .await;
+        service
+    }
+}
+
+/// Whether `metadata` carries exactly one `authorization: Bearer <token>`
+/// whose token equals `expected`.
+///
+/// The scheme is matched case-insensitively (RFC 7235); the token is
+/// compared in constant time for tokens of the expected length (one of
+/// another length is refused at once, which reveals only the length).
+fn authenticate(metadata: &MetadataMap, expected: &str) -> Result<(), RemoteError> {
+    let mut values = metadata.get_all(pegboard_proto::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(RemoteError::MissingToken);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_matches(' '))
+        .filter(|token| !token.is_empty())
+        .ok_or(RemoteError::MissingToken)?;
+    let (token, expected) = (token.as_bytes(), expected.as_bytes());
+    if token.len() == expected.len() && bool::from(token.ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(RemoteError::WrongToken)
+    }
+}
+
+/// `plugin.remote.rejected`, then the status to answer with.
+fn rejected(err: RemoteError, plugin_id: &str, node: &str) -> Status {
+    let plugin_id = err.plugin_id().unwrap_or(plugin_id);
+    let (reason, error) = (err.reason(), err.to_string());
+    tracing::event!(
+        name: "plugin.remote.rejected",
+        Level::WARN,
+        plugin_id,
+        node,
+        reason,
+        error,
+        "plugin.remote.rejected"
+    );
+    err.into()
+}
+
+#[tonic::async_trait]
+impl Registry for RegistryService {
+    async fn announce(
+        &self,
+        request: Request<AnnounceRequest>,
+    ) -> Result<Response<AnnounceResponse>, Status> {
+        let (metadata, _, req) = request.into_parts();
+        // Before the announcement is checked, its plugins are named as sent,
+        // so an operator sees what was attempted.
+        let claimed = req
+            .plugins
+            .iter()
+            .map(|p| format!("{}.{}", p.kind, p.name))
+            .collect::<Vec<_>>()
+            .join(",");
+        let node = req.node.clone();
+        let address = req.address.clone();
+        if let Err(e) = authenticate(&metadata, self.registry.token()) {
+            return Err(rejected(e, &claimed, &node));
+        }
+        let accepted = self
+            .registry
+            .announce(req)
+            .map_err(|e| rejected(e, &claimed, &node))?;
+        for plugin_id in &accepted.ids {
+            tracing::event!(
+                name: "plugin.remote.accepted",
+                Level::INFO,
+                plugin_id = plugin_id.as_str(),
+                node = node.as_str(),
+                address = address.as_str(),
+                session = accepted.session.as_str(),
+                "plugin.remote.accepted"
+            );
+        }
+        for session in &accepted.replaced {
+            tracing::event!(
+                name: "plugin.remote.replaced",
+                Level::INFO,
+                node = node.as_str(),
+                session = session.as_str(),
+                by = accepted.session.as_str(),
+                "plugin.remote.replaced"
+            );
+        }
+        Ok(Response::new(AnnounceResponse {
+            session: accepted.session,
+            heartbeat_interval_ms: self.registry.settings().interval_ms(),
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatResponse>, Status> {
+        let (metadata, _, req) = request.into_parts();
+        if let Err(e) = authenticate(&metadata, self.registry.token()) {
+            let node = self.registry.node_of(&req.session).unwrap_or_default();
+            return Err(rejected(e, "", &node));
+        }
+        match self.registry.heartbeat(&req.session) {
+            Ok(_) => Ok(Response::new(HeartbeatResponse {
+                heartbeat_interval_ms: self.registry.settings().interval_ms(),
+            })),
+            Err(e) => {
+                // Routine after a host restart; the plugin announces again.
+                tracing::event!(
+                    name: "plugin.remote.unknown_session",
+                    Level::DEBUG,
+                    session = req.session.as_str(),
+                    reason = e.reason(),
+                    "plugin.remote.unknown_session"
+                );
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn withdraw(
+        &self,
+        request: Request<WithdrawRequest>,
+    ) -> Result<Response<WithdrawResponse>, Status> {
+        let (metadata, _, req) = request.into_parts();
+        if let Err(e) = authenticate(&metadata, self.registry.token()) {
+            let node = self.registry.node_of(&req.session).unwrap_or_default();
+            return Err(rejected(e, "", &node));
+        }
+        let (node, ids) = self.registry.withdraw(&req.session)?;
+        for plugin_id in &ids {
+            tracing::event!(
+                name: "plugin.remote.withdrawn",
+                Level::INFO,
+                plugin_id = plugin_id.as_str(),
+                node = node.as_str(),
+                session = req.session.as_str(),
+                "plugin.remote.withdrawn"
+            );
+        }
+        Ok(Response::new(WithdrawResponse {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::metadata::MetadataValue;
+
+    fn with(values: &[&'static str]) -> MetadataMap {
+        let mut m = MetadataMap::new();
+        for v in values {
+            m.append(pegboard_proto::AUTHORIZATION, MetadataValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn the_right_token_in_any_scheme_case_passes() {
+        for h in ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret "] {
+            assert_eq!(authenticate(&with(&[h]), "s3cret"), Ok(()), "{h}");
+        }
+    }
+
+    #[test]
+    fn missing_malformed_or_wrong_tokens_are_refused() {
+        let missing = [
+            &[][..],
+            &["s3cret"],
+            &["Basic s3cret"],
+            &["Bearer "],
+            &["Bearer s3cret", "Bearer s3cret"],
+        ];
+        for h in missing {
+            assert_eq!(
+                authenticate(&with(h), "s3cret"),
+                Err(RemoteError::MissingToken),
+                "{h:?}"
+            );
+        }
+        for h in ["Bearer s3cre", "Bearer s3cret!", "Bearer S3CRET"] {
+            assert_eq!(
+                authenticate(&with(&[h]), "s3cret"),
+                Err(RemoteError::WrongToken),
+                "{h}"
+            );
+        }
+    }
+}
