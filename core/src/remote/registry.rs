@@ -287,8 +287,8 @@ impl RemoteRegistry {
         })
     }
 
-    /// Records a heartbeat of `session`; returns the session's node.
-    pub(crate) fn heartbeat(&self, session: &str) -> Result<String, RemoteError> {
+    /// Records a heartbeat of `session`.
+    pub(crate) fn heartbeat(&self, session: &str) -> Result<(), RemoteError> {
         let now = self.now();
         let settings = self.shared.settings;
         let mut book = self.book();
@@ -306,7 +306,7 @@ impl RemoteRegistry {
             });
         }
         s.last_seen = now;
-        Ok(s.node.clone())
+        Ok(())
     }
 
     /// Ends `session`; returns its node and plugin ids.
@@ -559,7 +559,7 @@ mod tests {
             .session;
         for _ in 0..10 {
             advance(&clock, 99 * MS);
-            assert_eq!(r.heartbeat(&s), Ok("n".into()));
+            assert_eq!(r.heartbeat(&s), Ok(()));
             assert_eq!(r.list()[0].state, RemoteState::Healthy);
         }
         advance(&clock, 100 * MS);

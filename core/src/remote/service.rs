@@ -150,7 +150,7 @@ impl Registry for RegistryService {
             return Err(rejected(e, "", &node));
         }
         match self.registry.heartbeat(&req.session) {
-            Ok(_) => Ok(Response::new(HeartbeatResponse {
+            Ok(()) => Ok(Response::new(HeartbeatResponse {
                 heartbeat_interval_ms: self.registry.settings().interval_ms(),
             })),
             Err(e) => {
