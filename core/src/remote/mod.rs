@@ -1,6 +1,7 @@
 //! Remote plugins (SPEC R3, R4), host side: the gRPC registry service that
 //! plugins running in other processes or on other machines announce
-//! themselves to. Behind the `remote` feature.
+//! themselves to; and [`scan`], finding local plugin binaries (R2). Behind
+//! the `remote` feature.
 //!
 //! A plugin calls `Announce` (package `pegboard.v1`, see the
 //! `pegboard-proto` crate) with its node, the address of its own plugin
@@ -51,6 +52,7 @@
 mod error;
 mod heartbeat;
 mod registry;
+pub mod scan;
 mod service;
 
 pub use error::RemoteError;
