@@ -53,6 +53,15 @@ pub fn expand(item: &ItemTrait) -> syn::Result<TokenStream> {
             ));
         }
     }
+    if let Some(w) = &item.generics.where_clause {
+        // `where Self: Trait` is a supertrait in disguise.
+        push(syn::Error::new_spanned(
+            w,
+            format!(
+                "remote kind `{kind}` cannot have a `where` clause: its client stub implements only `{kind}`"
+            ),
+        ));
+    }
     let mut methods = Vec::new();
     for trait_item in &item.items {
         match trait_item {
@@ -329,7 +338,9 @@ fn generate(kind: &Ident, methods: &[Method]) -> TokenStream {
             #operation => {
                 let (#(#idents,)*): (#(#owned,)*) =
                     ::pegboard::remote::__decode_args(__kind, operation, request)?;
-                let __result = plugin.#name(#(#passed),*);
+                // Fully qualified: nothing else named like the method can
+                // be picked instead.
+                let __result = <dyn #kind as #kind>::#name(plugin, #(#passed),*);
                 ::pegboard::remote::__encode_result(__kind, operation, &__result)
             }
         }
