@@ -28,7 +28,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// From a current-thread runtime the call fails with
 /// [`TransportError::Runtime`]: blocking that runtime's only thread would
-/// stop the very call it waits for.
+/// stall it (and deadlock it when it is the transport's own runtime), and
+/// tokio cannot block from inside it without panicking. This includes the
+/// blocking pool of a current-thread runtime, which tokio does not tell
+/// apart from the runtime's own thread: hosts that call remote plugins run
+/// a multi-thread runtime.
 #[derive(Debug, Clone)]
 pub struct GrpcTransport {
     client: PluginClient<Channel>,
