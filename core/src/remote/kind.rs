@@ -8,7 +8,7 @@
 //!
 //! * request: the method's arguments as a JSON array, borrowed arguments in
 //!   their owned form (`&str` as a string, `&[T]` as an array of `T`, `&T`
-//!   as `T`); `[]` for none.
+//!   as `T`); `null` for a method without arguments.
 //! * response: the method's whole `Result<T, E>` as JSON, `{"Ok": ...}` or
 //!   `{"Err": ...}`, so a plugin's own errors reach the host as `Err`
 //!   values of the kind's error type. An `InvokeError` is only for what is
