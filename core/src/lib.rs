@@ -124,6 +124,16 @@ pub use pegboard_api::{
 ///
 /// assert_eq!(<dyn HttpRoutes as pegboard::Kind>::NAME, "routes");
 /// ```
+///
+/// `#[pegboard::kind(remote)]` (with the `remote` feature) also makes the
+/// kind callable across processes: it implements `pegboard::remote::RemoteKind`
+/// for `dyn Trait`, a client stub and a server adapter (see
+/// `pegboard::remote`). Every method must take `&self`, have no generic or
+/// lifetime parameters and no `async`, take owned serde types or `&str`,
+/// `&[T]`, `&T` (sent as `String`, `Vec<T>`, `T`), and return
+/// `Result<T, E>` where `T` is serde and `E` is serde and
+/// `From<pegboard::remote::RemoteCallError>`. Anything else is a compile
+/// error naming the method.
 pub use pegboard_macros::kind;
 
 /// Registers a struct as a plugin.

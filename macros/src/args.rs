@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, LitStr, Token};
 
 /// Keys that may stand alone, meaning `key = true`.
-const FLAGS: &[&str] = &["lifecycle"];
+const FLAGS: &[&str] = &["lifecycle", "remote"];
 
 /// One `key = value` pair.
 pub struct Arg {

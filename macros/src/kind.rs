@@ -7,7 +7,7 @@ use syn::{ItemTrait, parse_quote};
 use crate::args;
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let parsed = args::parse(attr, &["name"], "#[pegboard::kind(...)]")?;
+    let parsed = args::parse(attr, &["name", "remote"], "#[pegboard::kind(...)]")?;
     let mut item: ItemTrait = syn::parse2(item).map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -33,6 +33,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             ),
         ));
     }
+    let remote = match parsed.iter().find(|a| a.key == "remote") {
+        Some(arg) if args::flag(arg)? => crate::remote::expand(&item)?,
+        _ => TokenStream::new(),
+    };
     // Plugins are shared across threads behind `Arc<dyn Kind>`.
     item.supertraits.push(parse_quote!(::core::marker::Send));
     item.supertraits.push(parse_quote!(::core::marker::Sync));
@@ -46,5 +50,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         impl ::pegboard::Kind for dyn #ident {
             const NAME: &'static str = #name;
         }
+
+        #remote
     })
 }

@@ -7,6 +7,7 @@ mod dependency;
 mod kind;
 mod link;
 mod plugin;
+mod remote;
 
 use proc_macro::TokenStream;
 

@@ -3,6 +3,11 @@
 //! themselves to; and [`scan`], finding local plugin binaries (R2). Behind
 //! the `remote` feature.
 //!
+//! Remote kinds (`#[pegboard::kind(remote)]`, see [`RemoteKind`]): the host
+//! calls a remote plugin through a client stub that implements the kind's
+//! trait ([`stub`], over a [`GrpcTransport`]); the plugin's process serves
+//! its plugins with [`PluginService`].
+//!
 //! A plugin calls `Announce` (package `pegboard.v1`, see the
 //! `pegboard-proto` crate) with its node, the address of its own plugin
 //! service and its plugins' metadata, then `Heartbeat` at the interval the
@@ -50,12 +55,26 @@
 //! ```
 
 mod error;
+mod grpc;
 mod heartbeat;
+mod kind;
+mod plugin_service;
 mod registry;
 pub mod scan;
 mod service;
 
 pub use error::RemoteError;
+pub use grpc::{DEFAULT_TIMEOUT, GrpcTransport};
 pub use heartbeat::{HeartbeatSettings, RemoteState};
+#[doc(hidden)]
+pub use kind::{
+    __assert_error, __assert_value, __decode_args, __encode_result, __unknown_operation,
+    RemoteErrorValue, RemoteValue,
+};
+pub use kind::{Invoker, RemoteCallError, RemoteKind, Transport, TransportError, stub};
+pub use pegboard_proto::v1::{
+    InvokeError, InvokeErrorCode, InvokeRequest, InvokeResponse, invoke_response,
+};
+pub use plugin_service::{PluginService, PluginServiceBuilder, PluginServiceError};
 pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
 pub use service::RegistryService;

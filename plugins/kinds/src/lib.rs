@@ -61,13 +61,29 @@ pub trait Store {
 }
 
 /// A classifier could not classify a text.
-#[derive(Debug, thiserror::Error)]
+///
+/// It travels as JSON (a string) when the classifier is remote; a failed
+/// remote call becomes one whose message is the call's error.
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
 #[error("{0}")]
 pub struct ClassifyError(pub String);
 
+#[cfg(feature = "remote")]
+impl From<pegboard::remote::RemoteCallError> for ClassifyError {
+    fn from(err: pegboard::remote::RemoteCallError) -> Self {
+        ClassifyError(err.to_string())
+    }
+}
+
 /// Gives a text tags (kind `classifier`). The host asks every running
 /// classifier and keeps what each one answered.
-#[pegboard::kind]
+///
+/// With this crate's `remote` feature it is a remote kind
+/// (`#[pegboard::kind(remote)]`): a classifier may run in another process.
+/// The feature is off by default so that hosts without remote plugins do
+/// not build the gRPC stack.
+#[cfg_attr(feature = "remote", pegboard::kind(remote))]
+#[cfg_attr(not(feature = "remote"), pegboard::kind)]
 pub trait Classifier {
     /// The tags for `text` (possibly none).
     fn classify(&self, text: &str) -> Result<Vec<String>, ClassifyError>;

@@ -1,0 +1,14 @@
+/// Converts from a failed call, but cannot travel.
+pub struct Oops(String);
+impl From<pegboard::remote::RemoteCallError> for Oops {
+    fn from(e: pegboard::remote::RemoteCallError) -> Self {
+        Oops(e.to_string())
+    }
+}
+
+#[pegboard::kind(remote)]
+pub trait Classifier {
+    fn classify(&self, text: &str) -> Result<Vec<String>, Oops>;
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Oops(String);
+impl From<pegboard::remote::RemoteCallError> for Oops {
+    fn from(e: pegboard::remote::RemoteCallError) -> Self {
+        Oops(e.to_string())
+    }
+}
+
+#[pegboard::kind(remote)]
+pub trait Classifier
+where
+    Self: std::fmt::Debug,
+{
+    fn classify(&self, text: &str) -> Result<Vec<String>, Oops>;
+}
+
+fn main() {}
