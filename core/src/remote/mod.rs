@@ -8,6 +8,16 @@
 //! trait ([`stub`], over a [`GrpcTransport`]); the plugin's process serves
 //! its plugins with [`PluginService`].
 //!
+//! The plugin SDK (SPEC R1): a plugin binary's `main` is
+//! `pegboard::remote::serve::<dyn Kind>("name", Arc::new(MyPlugin))` ([`serve`]),
+//! or a [`PluginProcess`] for several plugins, explicit settings or an
+//! explicit shutdown ([`PluginProcess::serve_until`]). It serves the plugins,
+//! announces them once its server answers, keeps them alive with heartbeats,
+//! announces again when the host forgets them, and withdraws on SIGTERM or
+//! ctrl-c. Settings not given to the builder come from `PEGBOARD_HOST`,
+//! `PEGBOARD_NODE`, `PEGBOARD_TOKEN`, `PEGBOARD_LISTEN` (default
+//! `127.0.0.1:0`) and `PEGBOARD_ADVERTISE` (default `http://<bound address>`).
+//!
 //! A plugin calls `Announce` (package `pegboard.v1`, see the
 //! `pegboard-proto` crate) with its node, the address of its own plugin
 //! service and its plugins' metadata, then `Heartbeat` at the interval the
@@ -61,6 +71,7 @@ mod kind;
 mod plugin_service;
 mod registry;
 pub mod scan;
+mod sdk;
 mod service;
 
 pub use error::RemoteError;
@@ -77,4 +88,8 @@ pub use pegboard_proto::v1::{
 };
 pub use plugin_service::{PluginService, PluginServiceBuilder, PluginServiceError};
 pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
+pub use sdk::{
+    DEFAULT_LISTEN, ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TOKEN, Metadata,
+    PluginProcess, ServeError, serve,
+};
 pub use service::RegistryService;
