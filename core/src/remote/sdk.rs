@@ -5,9 +5,12 @@
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::future::{Fuse, FusedFuture};
 use pegboard_proto::health::pb::HealthCheckRequest;
 use pegboard_proto::health::pb::health_check_response::ServingStatus;
 use pegboard_proto::health::pb::health_client::HealthClient;
@@ -615,6 +618,12 @@ impl Agent {
         request
     }
 
+    /// Announces once the plugin's own server answers, then keeps the
+    /// session alive until `shutdown`, and withdraws it.
+    ///
+    /// `shutdown` interrupts waits and heartbeats, never an announcement
+    /// in flight: the host may have accepted it, and the session it opened
+    /// must be withdrawn.
     async fn run(
         mut self,
         bound: SocketAddr,
@@ -622,34 +631,36 @@ impl Agent {
         ready_timeout: Duration,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), ServeError> {
-        let mut shutdown = std::pin::pin!(shutdown);
-        let mut session = {
-            let first = async {
-                wait_ready(bound, ready_timeout).await?;
-                self.announce(
-                    Some(Instant::now() + announce_timeout),
-                    Duration::from_secs(2),
-                )
-                .await
-            };
-            tokio::select! {
-                s = first => s?,
-                () = &mut shutdown => return Ok(()),
-            }
+        let mut shutdown = std::pin::pin!(shutdown.fuse());
+        tokio::select! {
+            r = wait_ready(bound, ready_timeout) => r?,
+            () = &mut shutdown => return Ok(()),
+        }
+        let deadline = Instant::now() + announce_timeout;
+        let Some(mut session) = self
+            .announce(Some(deadline), Duration::from_secs(2), shutdown.as_mut())
+            .await?
+        else {
+            return Ok(());
         };
         loop {
-            let period = (session.interval / 2).max(Duration::from_millis(1));
-            tokio::select! {
-                () = tokio::time::sleep(period) => {}
-                () = &mut shutdown => {
-                    self.withdraw(&session.id).await;
-                    return Ok(());
-                }
+            if shutdown.is_terminated() {
+                self.withdraw(&session.id).await;
+                return Ok(());
             }
+            let period = (session.interval / 2).max(Duration::from_millis(1));
             let heartbeat = self.authorized(HeartbeatRequest {
                 session: session.id.clone(),
             });
-            match self.client.heartbeat(heartbeat).await {
+            let mut client = self.client.clone();
+            let answer = tokio::select! {
+                answer = async {
+                    tokio::time::sleep(period).await;
+                    client.heartbeat(heartbeat).await
+                } => answer,
+                () = &mut shutdown => continue,
+            };
+            match answer {
                 Ok(r) => {
                     session.interval = interval(r.into_inner().heartbeat_interval_ms);
                 }
@@ -661,10 +672,10 @@ impl Agent {
                         reason = status.message(),
                         "plugin.sdk.reannounce"
                     );
-                    let backoff_cap = session.interval;
-                    tokio::select! {
-                        s = self.announce(None, backoff_cap) => session = s?,
-                        () = &mut shutdown => return Ok(()),
+                    let cap = session.interval;
+                    match self.announce(None, cap, shutdown.as_mut()).await? {
+                        Some(s) => session = s,
+                        None => return Ok(()),
                     }
                 }
                 Err(status) if transient(status.code()) => {
@@ -682,14 +693,20 @@ impl Agent {
     }
 
     /// Announces, retrying while the host is unreachable (until `deadline`,
-    /// if any, with backoff up to `max_backoff`).
-    async fn announce(
+    /// if any, with backoff up to `max_backoff`); `None` when `shutdown`
+    /// came before an announcement was sent.
+    async fn announce<F: Future<Output = ()>>(
         &mut self,
         deadline: Option<Instant>,
         max_backoff: Duration,
-    ) -> Result<Session, ServeError> {
+        mut shutdown: Pin<&mut Fuse<F>>,
+    ) -> Result<Option<Session>, ServeError> {
+        let max_backoff = max_backoff.max(Duration::from_millis(1));
         let mut backoff = Duration::from_millis(20).min(max_backoff);
         loop {
+            if shutdown.is_terminated() {
+                return Ok(None);
+            }
             let request = self.authorized(self.request.clone());
             match self.client.announce(request).await {
                 Ok(r) => {
@@ -702,10 +719,10 @@ impl Agent {
                         session = r.session.as_str(),
                         "plugin.sdk.announced"
                     );
-                    return Ok(Session {
+                    return Ok(Some(Session {
                         id: r.session,
                         interval: interval(r.heartbeat_interval_ms),
-                    });
+                    }));
                 }
                 Err(status) if transient(status.code()) => {
                     if deadline.is_some_and(|d| Instant::now() + backoff > d) {
@@ -714,8 +731,11 @@ impl Agent {
                             message: status.message().to_owned(),
                         });
                     }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(max_backoff.max(Duration::from_millis(1)));
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = &mut shutdown => return Ok(None),
+                    }
+                    backoff = (backoff * 2).min(max_backoff);
                 }
                 Err(status) => return Err(refused("Announce", &status)),
             }
