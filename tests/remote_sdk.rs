@@ -53,10 +53,26 @@ struct Host {
     remote: RemoteRegistry,
     clock: Arc<Mutex<Instant>>,
     uri: String,
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
 }
 
 impl Host {
     async fn start() -> Host {
+        Host::start_at("127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// Stops this host's server, then starts a new registry, which knows
+    /// no session, at the same address.
+    async fn restart(self) -> Host {
+        let addr = self.addr;
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap().unwrap();
+        Host::start_at(addr).await
+    }
+
+    async fn start_at(addr: SocketAddr) -> Host {
         let clock = Arc::new(Mutex::new(Instant::now()));
         let read = clock.clone();
         // No compiled-in plugins: `words` is registered in this binary, and
@@ -70,17 +86,23 @@ impl Host {
             .clock(move || *read.lock().unwrap())
             .build()
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(
             Server::builder()
                 .add_service(remote.service())
-                .serve_with_incoming(TcpListenerStream::new(listener)),
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                    let _ = stopped.await;
+                }),
         );
         Host {
             remote,
             clock,
             uri: format!("http://{addr}"),
+            addr,
+            stop,
+            server,
         }
     }
 
@@ -272,6 +294,28 @@ async fn a_host_that_forgets_the_session_gets_a_new_announcement() {
 
     running.shut_down().await.unwrap();
     assert!(host.remote.list().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_host_gets_a_new_announcement() {
+    let host = Host::start().await;
+    let running = spawn(host.process());
+    let first = host.wait_for("the announcement", |_| true).await;
+
+    // While the host is down, heartbeats fail to connect (retried); the
+    // new registry answers them NOT_FOUND, and the plugin announces again.
+    let host = host.restart().await;
+    let again = host.wait_for("a re-announcement", |_| true).await;
+    assert_ne!(again.session, first.session);
+    assert_eq!(again.address, first.address);
+    assert_eq!(again.state, RemoteState::Healthy);
+
+    running.shut_down().await.unwrap();
+    assert!(
+        host.remote.list().is_empty(),
+        "{again:?} {:?}",
+        host.remote.list()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
