@@ -407,7 +407,9 @@ impl PluginProcess {
     }
 
     /// Serves until `shutdown` completes, then withdraws and stops. Returns
-    /// `Ok` after a shutdown, the error that ended serving otherwise.
+    /// `Ok` after a shutdown, the error that ended serving otherwise (a
+    /// failed server is withdrawn first, then reported as
+    /// [`ServeError::Server`]).
     pub async fn serve_until(
         self,
         shutdown: impl Future<Output = ()> + Send,
@@ -415,6 +417,8 @@ impl PluginProcess {
         let settings = self.resolve(|var| std::env::var_os(var))?;
         let plugins = self.announced()?;
         let service = self.service.build()?;
+        let client = RegistryClient::new(settings.channel(self.call_timeout)?);
+        let token = settings.token_value()?;
 
         let incoming = TcpIncoming::bind(settings.listen).map_err(|source| ServeError::Bind {
             address: settings.listen,
@@ -435,25 +439,36 @@ impl PluginProcess {
         let (reporter, health) = pegboard_proto::health::server::health_reporter();
         reporter.set_serving::<PluginServer<PluginService>>().await;
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            Server::builder()
-                .add_service(health)
-                .add_service(service.into_server())
-                .serve_with_incoming_shutdown(incoming, async {
-                    // A dropped sender stops the server too.
-                    let _ = stopped.await;
-                }),
-        );
+        let (ended, server_ended) = oneshot::channel::<()>();
+        let server = Server::builder()
+            .add_service(health)
+            .add_service(service.into_server())
+            .serve_with_incoming_shutdown(incoming, async {
+                // A dropped sender stops the server too.
+                let _ = stopped.await;
+            });
+        let server = tokio::spawn(async move {
+            let result = server.await;
+            // Serving ends with the server, withdrawing first.
+            let _ = ended.send(());
+            result
+        });
 
         let agent = Agent {
-            client: RegistryClient::new(settings.channel(self.call_timeout)?),
-            token: settings.token_value()?,
+            client,
+            token,
             host: settings.host.clone(),
             request: AnnounceRequest {
                 node: settings.node.clone(),
                 address,
                 plugins,
             },
+        };
+        let shutdown = async {
+            tokio::select! {
+                () = shutdown => {}
+                _ = server_ended => {}
+            }
         };
         let outcome = agent
             .run(bound, self.announce_timeout, self.call_timeout, shutdown)
