@@ -2,7 +2,6 @@
 //! 127.0.0.1 serving the registry, called with the generated client. Time
 //! is the registry's clock, moved by hand: nothing sleeps and hopes.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,12 +12,11 @@ use pegboard_proto::health::pb::health_check_response::ServingStatus;
 use pegboard_proto::health::pb::{HealthCheckRequest, health_client::HealthClient};
 use pegboard_proto::v1::registry_client::RegistryClient;
 use pegboard_proto::v1::{AnnounceRequest, HeartbeatRequest, PluginMeta, WithdrawRequest};
+use pegboard_tests::capture::Capture;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 
 const TOKEN: &str = "loopback-s3cret";
 const INTERVAL: Duration = Duration::from_millis(50);
@@ -35,49 +33,6 @@ pub struct Memory;
 impl Store for Memory {
     fn size(&self) -> usize {
         0
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Captured {
-    name: String,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl<S: tracing::Subscriber> Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            name: event.metadata().name().to_owned(),
-            fields,
-        });
-    }
-}
-
-impl Capture {
-    fn named(&self, name: &str) -> Vec<BTreeMap<String, String>> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.name == name)
-            .map(|e| e.fields.clone())
-            .collect()
     }
 }
 

@@ -1,45 +1,12 @@
 //! Structured logs (SPEC T2): event names and fields of dispatch,
 //! validation and lifecycle, captured with a real subscriber.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pegboard::config::Document;
 use pegboard::{BoxError, BoxFuture, Lifecycle, Registry, Supervisor};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-
-#[derive(Debug, Clone)]
-struct Captured {
-    name: String,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl<S: tracing::Subscriber> Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            name: event.metadata().name().to_owned(),
-            fields,
-        });
-    }
-}
+use pegboard_tests::capture::Capture;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[pegboard::kind]
 pub trait Echo {
