@@ -598,24 +598,33 @@ mod tests {
         }
     }
 
-    fn sh(plugin_id: &str, script: &str) -> PluginChild {
+    /// The directory of a test's script, removed when the test ends.
+    struct ScriptDir(PathBuf);
+
+    impl Drop for ScriptDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn sh(plugin_id: &str, script: &str) -> (PluginChild, ScriptDir) {
         sh_env(plugin_id, script, &[])
     }
 
-    fn sh_env(plugin_id: &str, script: &str, env: &[(String, String)]) -> PluginChild {
-        // `sh -c <script>`: a wrapper, since `spawn` takes no arguments.
-        let dir = std::env::temp_dir().join(format!(
+    /// Spawns a `/bin/sh` script (a file: `spawn` takes no arguments).
+    fn sh_env(plugin_id: &str, script: &str, env: &[(String, String)]) -> (PluginChild, ScriptDir) {
+        let dir = ScriptDir(std::env::temp_dir().join(format!(
             "pegboard-process-{}-{plugin_id}",
             std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let binary = dir.join("plugin.sh");
+        )));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let binary = dir.0.join("plugin.sh");
         std::fs::write(&binary, format!("#!/bin/sh\n{script}\n")).unwrap();
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        PluginChild::spawn(plugin_id, &binary, env).unwrap()
+        (PluginChild::spawn(plugin_id, &binary, env).unwrap(), dir)
     }
 
     /// Whether no process `pid` is left, or none that is a zombie.
@@ -638,7 +647,7 @@ mod tests {
     #[tokio::test]
     async fn output_lines_are_forwarded_with_the_plugin_id() {
         let mut events = Events::capture();
-        let child = sh_env(
+        let (child, _script) = sh_env(
             "test.output",
             r#"echo hello
 echo "node=$PEGBOARD_NODE"
@@ -704,7 +713,7 @@ printf 'no newline'"#,
     #[tokio::test]
     async fn stop_ends_a_process_that_exits_on_sigterm() {
         let mut events = Events::capture();
-        let child = sh(
+        let (child, _script) = sh(
             "test.term",
             // The trap runs once the current `sleep` ends; no process is left
             // behind holding the output open.
@@ -738,7 +747,7 @@ printf 'no newline'"#,
     #[tokio::test]
     async fn stop_kills_a_process_that_ignores_sigterm_after_the_grace() {
         let mut events = Events::capture();
-        let child = sh("test.stubborn", "trap '' TERM\necho ready\nexec sleep 30");
+        let (child, _script) = sh("test.stubborn", "trap '' TERM\necho ready\nexec sleep 30");
         events.line("test.stubborn", "ready").await;
         let outcome = within_safety(child.stop(Duration::from_millis(50))).await;
         assert_eq!(
@@ -752,7 +761,7 @@ printf 'no newline'"#,
     #[tokio::test]
     async fn a_kill_from_outside_is_reported() {
         let mut events = Events::capture();
-        let child = sh("test.killed", "exec sleep 30");
+        let (child, _script) = sh("test.killed", "exec sleep 30");
         assert_eq!(child.exited(), None);
         let pid = i32::try_from(child.pid()).unwrap();
         nix::sys::signal::kill(
@@ -781,7 +790,7 @@ printf 'no newline'"#,
     #[tokio::test]
     async fn dropping_the_handle_kills_and_reaps_the_process() {
         let mut events = Events::capture();
-        let child = sh("test.dropped", "echo ready\nexec sleep 30");
+        let (child, _script) = sh("test.dropped", "echo ready\nexec sleep 30");
         let pid = child.pid();
         events.line("test.dropped", "ready").await;
         drop(child);
