@@ -69,6 +69,7 @@ mod grpc;
 mod heartbeat;
 mod kind;
 mod plugin_service;
+mod process;
 mod registry;
 pub mod scan;
 mod sdk;
@@ -87,6 +88,7 @@ pub use pegboard_proto::v1::{
     InvokeError, InvokeErrorCode, InvokeRequest, InvokeResponse, invoke_response,
 };
 pub use plugin_service::{PluginService, PluginServiceBuilder, PluginServiceError};
+pub use process::{PluginChild, ProcessError, StopOutcome};
 pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
 pub use sdk::{
     DEFAULT_LISTEN, ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TOKEN, Metadata,
