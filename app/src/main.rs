@@ -12,10 +12,11 @@ mod server;
 pegboard::link_plugins!();
 
 fn main() -> std::process::ExitCode {
-    pegboard::cli::Cli::new("pegboard")
-        .section::<server::ServerConfig>("server")
-        .serve(server::serve)
-        .main()
+    let cli = pegboard::cli::Cli::new("pegboard").section::<server::ServerConfig>("server");
+    // Classifiers may run outside the host, as declared in `[remote]`.
+    #[cfg(feature = "remote")]
+    let cli = cli.remote_kind::<dyn ingest_kinds::Classifier>();
+    cli.serve(server::serve).main()
 }
 
 #[cfg(test)]

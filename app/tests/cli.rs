@@ -275,3 +275,59 @@ fn the_example_config_is_valid() {
     let out = pegboard(&["config", "check", example.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn plugins_declared_in_remote_are_listed_with_their_location() {
+    let config = temp_file(
+        "remote.toml",
+        r#"
+[remote]
+token = "s3cret"
+
+[remote.plugins."classifier.far"]
+location = "remote"
+version = "^1"
+"#,
+    );
+    let out = pegboard(&[
+        "--config",
+        config.to_str().unwrap(),
+        "plugins",
+        "list",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let far = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "classifier.far")
+        .expect("the declared plugin is listed");
+    assert_eq!(far["location"], "remote");
+    assert_eq!(far["remote"]["connection"], "not_announced");
+    assert_eq!(far["remote"]["requirement"], "^1");
+    let keywords = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "classifier.keywords")
+        .unwrap();
+    assert_eq!(keywords["location"], "in_process");
+
+    // A kind the host does not accept remotely is refused, naming it.
+    let config = temp_file(
+        "remote-store.toml",
+        r#"
+[remote.plugins."store.far"]
+location = "remote"
+"#,
+    );
+    let out = pegboard(&["--config", config.to_str().unwrap(), "plugins", "list"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("store.far") && stderr(&out).contains("classifier"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use crate::catalog::Catalog;
 use crate::counters::CounterSnapshot;
 use crate::lifecycle::Health;
+use crate::location::{Location, Placement, RemoteEndpoint};
 use crate::resolve::{self, Resolved};
 use crate::state::{Failure, PluginState};
 use crate::status::{Status, Transition};
@@ -40,6 +41,14 @@ pub struct PluginInfo {
     pub capabilities: &'static [&'static str],
     /// Whether it has a config type.
     pub has_config: bool,
+    /// Where it runs: `in_process`, `local_process` or `remote` (SPEC R5).
+    pub location: Location,
+    /// The node it runs on, for plugins outside the host's process (as
+    /// announced; `null` for compiled-in plugins).
+    pub node: Option<String>,
+    /// How the host reaches it, for plugins outside the host's process.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteEndpoint>,
     /// Its state.
     pub state: PluginState,
     /// Why it is failed, disabled or blocked.
@@ -145,6 +154,9 @@ impl PluginInfo {
                 .collect(),
             capabilities: d.capabilities(),
             has_config: d.config().is_some(),
+            location: Location::InProcess,
+            node: None,
+            remote: None,
             state: status.state,
             failure: status.failure,
             level,
@@ -158,5 +170,13 @@ impl PluginInfo {
             transitions: status.transitions.into(),
             counters,
         }
+    }
+
+    /// Where the plugin runs, for one outside the host's process.
+    pub(crate) fn placed(mut self, placement: Placement) -> Self {
+        self.location = placement.location;
+        self.node = placement.node;
+        self.remote = placement.endpoint;
+        self
     }
 }

@@ -73,6 +73,7 @@ mod info;
 mod instance;
 mod kind;
 mod lifecycle;
+mod location;
 pub mod metrics;
 pub mod order;
 pub mod registry;
@@ -103,6 +104,7 @@ pub use info::{DependencyInfo, PluginInfo, SourceLocation};
 pub use instance::Instance;
 pub use kind::Kind;
 pub use lifecycle::{BoxFuture, Health, HealthStatus, Lifecycle};
+pub use location::{Connection, Location, RemoteEndpoint};
 pub use pegboard_api::{
     API_VERSION, ApiParseError, Incompatible, IncompatibleReason, check_compatible,
     parse_api_version,

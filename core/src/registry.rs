@@ -16,6 +16,7 @@ use crate::info::PluginInfo;
 use crate::instance::Instance;
 use crate::kind::Kind;
 use crate::lifecycle::Health;
+use crate::location::Members;
 use crate::metrics::{Metrics, MetricsState};
 use crate::order::{self, DepGraph, Status as Planned};
 use crate::resolve::Initial;
@@ -77,6 +78,8 @@ pub struct Registry {
     initial_failures: Vec<(usize, Failure)>,
     /// When the registry was built: the time of every first transition.
     built_at: SystemTime,
+    /// The plugins that run outside this process, if any were declared.
+    members: Option<Arc<dyn Members>>,
 }
 
 /// What the registry keeps for each plugin beside its descriptor: small,
@@ -131,6 +134,7 @@ pub struct RegistryBuilder {
     descriptors: Option<Vec<&'static PluginDescriptor>>,
     document: Document,
     env: Vec<(String, String)>,
+    members: Option<Arc<dyn Members>>,
 }
 
 impl Registry {
@@ -140,6 +144,7 @@ impl Registry {
             descriptors: None,
             document: Document::empty(),
             env: Vec::new(),
+            members: None,
         }
     }
 
@@ -309,6 +314,13 @@ impl Registry {
         })
     }
 
+    /// The plugins declared to run outside this process (see
+    /// [`RegistryBuilder::members`]).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn members(&self) -> Option<&Arc<dyn Members>> {
+        self.members.as_ref()
+    }
+
     pub(crate) fn order_indices(&self) -> &[usize] {
         &self.order
     }
@@ -427,7 +439,7 @@ impl Registry {
             .take_while(|(j, _)| *j == i)
             .map(|(_, note)| note.clone())
             .collect();
-        PluginInfo::new(
+        let info = PluginInfo::new(
             &self.catalog,
             i,
             status,
@@ -435,7 +447,15 @@ impl Registry {
             notes,
             self.instances[i].is_some(),
             self.slot_counters(i).snapshot(),
-        )
+        );
+        match self
+            .members
+            .as_ref()
+            .and_then(|m| m.placement(self.catalog.id(i)))
+        {
+            Some(placement) => info.placed(placement),
+            None => info,
+        }
     }
 
     /// The instance of `i`, built on first access (exactly once).
@@ -585,6 +605,14 @@ impl RegistryBuilder {
         self
     }
 
+    /// Adds plugins that run outside this process (the `remote` feature's
+    /// `RegistryBuilder::remote`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn members(mut self, members: Arc<dyn Members>) -> Self {
+        self.members = Some(members);
+        self
+    }
+
     /// Discovers, validates and orders the plugins.
     ///
     /// Fails only for what no single plugin can be blamed for: duplicate
@@ -592,9 +620,14 @@ impl RegistryBuilder {
     /// names plugins that do not exist. Everything else fails just the plugin
     /// concerned, which [`Registry::plugins`] reports.
     pub fn build(self) -> Result<Registry, CompositionError> {
-        let catalog = match self.descriptors {
-            Some(d) => Catalog::new(d)?,
-            None => Catalog::compiled_in()?,
+        let catalog = match (self.descriptors, &self.members) {
+            (Some(d), None) => Catalog::new(d)?,
+            (None, None) => Catalog::compiled_in()?,
+            (d, Some(members)) => {
+                let mut all = d.unwrap_or_else(|| crate::discover::compiled_in().collect());
+                all.extend_from_slice(members.descriptors());
+                Catalog::new(all)?
+            }
         };
         let n = catalog.len();
         let mut initial = Initial::new(n);
@@ -693,6 +726,7 @@ impl RegistryBuilder {
             metrics,
             initial_failures,
             built_at,
+            members: self.members,
         })
     }
 }

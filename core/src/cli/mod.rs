@@ -32,6 +32,8 @@
 
 mod graph;
 mod list;
+#[cfg(feature = "remote")]
+pub mod remote;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -59,6 +61,9 @@ pub struct Cli {
     descriptors: Option<Vec<&'static PluginDescriptor>>,
     env: Option<Vec<(String, String)>>,
     sections: Vec<(String, serde_json::Value)>,
+    /// The kinds whose plugins may run outside the host (`[remote]`).
+    #[cfg(feature = "remote")]
+    remote_kinds: Vec<(&'static str, remote::DeclareFn)>,
 }
 
 #[derive(Parser)]
@@ -155,7 +160,23 @@ impl Cli {
             descriptors: None,
             env: None,
             sections: Vec::new(),
+            #[cfg(feature = "remote")]
+            remote_kinds: Vec::new(),
         }
+    }
+
+    /// Lets plugins of the remote kind `K` run outside the host, as
+    /// declared in the config's `[remote]` section (see [`remote`]): `run`
+    /// then serves the registry service they announce to, spawns the local
+    /// ones from the plugin directory, and supervises, lists and calls
+    /// them like the compiled-in plugins. Features `cli` and `remote`.
+    #[cfg(feature = "remote")]
+    pub fn remote_kind<K: crate::remote::RemoteKind + ?Sized>(mut self) -> Self {
+        if self.remote_kinds.is_empty() {
+            self = self.section::<remote::RemoteConfig>("remote");
+        }
+        self.remote_kinds.push((K::NAME, remote::declare::<K>));
+        self
     }
 
     /// Uses these descriptors instead of the compiled-in ones (for tests).
@@ -257,12 +278,6 @@ impl Cli {
                     }
                     None => Document::empty(),
                 };
-                let registry = Arc::new(
-                    self.builder()
-                        .config(document.clone())
-                        .build()
-                        .map_err(|e| Failed::invalid(e.to_string()))?,
-                );
                 init_logging(args.log_format);
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .enable_all()
@@ -272,6 +287,7 @@ impl Cli {
                     // Before any plugin starts: a signal during start-up
                     // then stops the host in order.
                     let shutdown = crate::supervisor::Shutdown::listen();
+                    let registry = Arc::new(self.running_registry(&document, out).await?);
                     let supervisor = Supervisor::new(registry.clone());
                     let report = supervisor.start().await;
                     write(list::table(&registry, out))?;
@@ -376,10 +392,82 @@ impl Cli {
             Some(path) => self.load(path)?,
             None => Document::empty(),
         };
-        self.builder()
+        let builder = self.builder();
+        // Listed, not run: the members never announce anywhere.
+        #[cfg(feature = "remote")]
+        let builder = match self.remote_config(&document)? {
+            Some(config) => builder.remote(
+                &config
+                    .members(&self.remote_kinds, "http://127.0.0.1:0")
+                    .map_err(|e| Failed::invalid(e.to_string()))?,
+            ),
+            None => builder,
+        };
+        builder
             .config(document)
             .build()
             .map_err(|e| Failed::invalid(e.to_string()))
+    }
+
+    /// The registry `run` supervises; with `[remote]`, the registry
+    /// service its remote and local-process plugins announce to is bound
+    /// and served first.
+    async fn running_registry(
+        &self,
+        document: &Document,
+        #[allow(unused_variables)] out: &mut dyn Write,
+    ) -> Result<Registry, Failed> {
+        let invalid = |e: &dyn std::fmt::Display| Failed::invalid(e.to_string());
+        #[cfg(feature = "remote")]
+        if let Some(config) = self.remote_config(document)? {
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .map_err(|e| {
+                    Failed::usage(format!("[remote] cannot listen on {}: {e}", config.listen))
+                })?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failed::usage(format!("[remote] {e}")))?;
+            let host = format!("http://{addr}");
+            let members = config
+                .members(&self.remote_kinds, &host)
+                .map_err(|e| invalid(&e))?;
+            let token = config.token(&self.env_vars()).map_err(|e| invalid(&e))?;
+            let registry = self
+                .builder()
+                .remote(&members)
+                .config(document.clone())
+                .build()
+                .map_err(|e| invalid(&e))?;
+            let service = crate::remote::RemoteRegistry::builder(registry.catalog(), token)
+                .members(&members)
+                .build()
+                .map_err(|e| invalid(&e))?;
+            // Served until the runtime ends, after the plugins stopped:
+            // their processes withdraw on the way out.
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(service.health_service().await)
+                    .add_service(service.service())
+                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+            );
+            writeln!(out, "remote plugins announce to {host}")
+                .map_err(|e| Failed::usage(format!("cannot write output: {e}")))?;
+            return Ok(registry);
+        }
+        self.builder()
+            .config(document.clone())
+            .build()
+            .map_err(|e| invalid(&e))
+    }
+
+    /// `[remote]`, if the host accepts remote kinds and the document has it.
+    #[cfg(feature = "remote")]
+    fn remote_config(&self, document: &Document) -> Result<Option<remote::RemoteConfig>, Failed> {
+        if self.remote_kinds.is_empty() {
+            return Ok(None);
+        }
+        remote::RemoteConfig::of(document).map_err(|e| Failed::invalid(format!("[remote]: {e}")))
     }
 
     fn load(&self, path: &Path) -> Result<Document, Failed> {

@@ -7,11 +7,9 @@ use serde::Serialize;
 
 use crate::counters::CounterSnapshot;
 use crate::info::PluginInfo;
+use crate::location::{Location, RemoteEndpoint};
 use crate::registry::Registry;
 use crate::state::{Failure, PluginState};
-
-/// Where an in-process plugin runs (remote plugins will report others).
-const IN_PROCESS: &str = "in_process";
 
 /// `GET /readyz`.
 #[derive(Debug, Serialize)]
@@ -51,14 +49,14 @@ pub(super) struct PluginList {
 }
 
 /// One plugin of `GET /api/plugins`: every [`PluginInfo`] field at the top
-/// level, plus `reason` and `location`.
+/// level (with `location`, `node` and, outside the host's process,
+/// `remote`), plus `reason`.
 #[derive(Debug, Serialize)]
 pub(super) struct PluginView {
     #[serde(flatten)]
     pub info: PluginInfo,
     /// The failure's [`kind`](Failure::kind) (`"panic"`), `null` when none.
     pub reason: Option<&'static str>,
-    pub location: &'static str,
 }
 
 impl PluginList {
@@ -68,7 +66,6 @@ impl PluginList {
             .into_iter()
             .map(|info| PluginView {
                 reason: info.failure.as_ref().map(Failure::kind),
-                location: IN_PROCESS,
                 info,
             })
             .collect();
@@ -90,6 +87,13 @@ pub(super) struct StatusList {
 #[derive(Debug, Serialize)]
 pub(super) struct StatusView {
     pub id: String,
+    /// `in_process`, `local_process` or `remote`.
+    pub location: Location,
+    /// The node it runs on (outside the host's process).
+    pub node: Option<String>,
+    /// How the host reaches it (outside the host's process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteEndpoint>,
     /// Not disabled by configuration.
     pub enabled: bool,
     /// Its instance is built and it is up (running or degraded).
@@ -172,6 +176,9 @@ impl StatusView {
             counters: BTreeMap::from([(info.kind, info.counters)]),
             restarts: info.restarts,
             last_updated_at: info.updated_at,
+            location: info.location,
+            node: info.node,
+            remote: info.remote,
             id: info.id,
         }
     }

@@ -105,6 +105,33 @@ pub enum RemoteError {
         /// The session as sent.
         session: String,
     },
+    /// A declared member announced a version its declaration does not allow
+    /// (for a local process: not the version of the directory it was
+    /// started from).
+    #[error(
+        "plugin `{plugin_id}` announced version {version}, but this host expects {requirement}"
+    )]
+    UnexpectedVersion {
+        /// The plugin's id.
+        plugin_id: String,
+        /// The version announced.
+        version: String,
+        /// The requirement it was declared with.
+        requirement: String,
+    },
+    /// A token given to one local plugin process was used to announce
+    /// another plugin.
+    #[error("the token of plugin process `{owner}` cannot announce `{plugin_id}`")]
+    TokenNotFor {
+        /// The plugin announced.
+        plugin_id: String,
+        /// The plugin whose process the token was given to.
+        owner: String,
+    },
+    /// The [`RemoteMembers`](super::RemoteMembers) already serve another
+    /// remote registry.
+    #[error("these remote members already belong to another remote registry")]
+    MembersTaken,
     /// A heartbeat came after its session became unavailable.
     #[error("session `{session}` missed too many heartbeats and is unavailable: announce again")]
     Expired {
@@ -118,8 +145,10 @@ impl RemoteError {
     pub fn code(&self) -> tonic::Code {
         use tonic::Code;
         match self {
-            RemoteError::EmptyToken => Code::Internal,
+            RemoteError::EmptyToken | RemoteError::MembersTaken => Code::Internal,
             RemoteError::MissingToken | RemoteError::WrongToken => Code::Unauthenticated,
+            RemoteError::TokenNotFor { .. } => Code::PermissionDenied,
+            RemoteError::UnexpectedVersion { .. } => Code::FailedPrecondition,
             RemoteError::NoPlugins
             | RemoteError::InvalidNode { .. }
             | RemoteError::InvalidAddress { .. }
@@ -140,6 +169,9 @@ impl RemoteError {
     pub fn reason(&self) -> &'static str {
         match self {
             RemoteError::EmptyToken => "empty_token",
+            RemoteError::MembersTaken => "members_taken",
+            RemoteError::TokenNotFor { .. } => "token_not_for_plugin",
+            RemoteError::UnexpectedVersion { .. } => "unexpected_version",
             RemoteError::MissingToken => "missing_token",
             RemoteError::WrongToken => "wrong_token",
             RemoteError::NoPlugins => "no_plugins",
@@ -164,6 +196,8 @@ impl RemoteError {
             | RemoteError::InvalidVersion { plugin_id, .. }
             | RemoteError::InvalidApi { plugin_id, .. }
             | RemoteError::Incompatible { plugin_id, .. }
+            | RemoteError::UnexpectedVersion { plugin_id, .. }
+            | RemoteError::TokenNotFor { plugin_id, .. }
             | RemoteError::Repeated { plugin_id }
             | RemoteError::CompiledIn { plugin_id }
             | RemoteError::AlreadyAnnounced { plugin_id, .. } => Some(plugin_id),

@@ -68,6 +68,7 @@ mod error;
 mod grpc;
 mod heartbeat;
 mod kind;
+mod members;
 mod plugin_service;
 mod process;
 mod registry;
@@ -84,6 +85,9 @@ pub use kind::{
     RemoteErrorValue, RemoteValue,
 };
 pub use kind::{Invoker, RemoteCallError, RemoteKind, Transport, TransportError, stub};
+pub use members::{
+    DEFAULT_NODE, DEFAULT_STOP_GRACE, MembersError, RemoteMembers, RemoteMembersBuilder,
+};
 pub use pegboard_proto::v1::{
     InvokeError, InvokeErrorCode, InvokeRequest, InvokeResponse, invoke_response,
 };

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use pegboard_proto::v1::{AnnounceRequest, PluginMeta};
@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::error::RemoteError;
 use super::heartbeat::{HeartbeatSettings, RemoteState};
+use super::members::RemoteMembers;
 use crate::catalog::Catalog;
 
 /// Where "now" comes from; tests pass a clock they move by hand.
@@ -34,6 +35,19 @@ struct Shared {
     settings: HeartbeatSettings,
     clock: Clock,
     book: Mutex<Book>,
+    /// The declared plugins that announce here, if any.
+    members: Option<RemoteMembers>,
+}
+
+/// A [`RemoteRegistry`] that does not keep it alive (held by its
+/// [`RemoteMembers`], which it holds).
+#[derive(Clone)]
+pub(crate) struct WeakRemoteRegistry(Weak<Shared>);
+
+impl WeakRemoteRegistry {
+    pub(crate) fn upgrade(&self) -> Option<RemoteRegistry> {
+        self.0.upgrade().map(|shared| RemoteRegistry { shared })
+    }
 }
 
 #[derive(Default)]
@@ -62,9 +76,23 @@ pub struct RemoteRegistryBuilder {
     token: String,
     settings: HeartbeatSettings,
     clock: Option<Clock>,
+    members: Option<RemoteMembers>,
 }
 
 impl RemoteRegistryBuilder {
+    /// The plugins this host declared to run outside its process
+    /// ([`RemoteMembers`]): their ids are not refused as compiled-in, their
+    /// announcements are checked against their declarations, and they are
+    /// called where they announce themselves. Local plugin processes may
+    /// announce with the token they were started with.
+    pub fn members(mut self, members: &RemoteMembers) -> Self {
+        for id in members.ids() {
+            self.compiled_in.remove(id);
+        }
+        self.members = Some(members.clone());
+        self
+    }
+
     /// How often plugins must send heartbeats and how many they may miss
     /// (default: [`HeartbeatSettings::default`]).
     pub fn heartbeat(mut self, settings: HeartbeatSettings) -> Self {
@@ -84,15 +112,20 @@ impl RemoteRegistryBuilder {
         if self.token.is_empty() {
             return Err(RemoteError::EmptyToken);
         }
-        Ok(RemoteRegistry {
-            shared: Arc::new(Shared {
-                compiled_in: self.compiled_in,
-                token: self.token,
-                settings: self.settings,
-                clock: self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
-                book: Mutex::default(),
-            }),
-        })
+        let shared = Arc::new(Shared {
+            compiled_in: self.compiled_in,
+            token: self.token,
+            settings: self.settings,
+            clock: self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
+            book: Mutex::default(),
+            members: self.members,
+        });
+        if let Some(members) = &shared.members {
+            if !members.attach(WeakRemoteRegistry(Arc::downgrade(&shared))) {
+                return Err(RemoteError::MembersTaken);
+            }
+        }
+        Ok(RemoteRegistry { shared })
     }
 }
 
@@ -151,6 +184,7 @@ impl RemoteRegistry {
             token: token.into(),
             settings: HeartbeatSettings::default(),
             clock: None,
+            members: None,
         }
     }
 
@@ -204,6 +238,43 @@ impl RemoteRegistry {
         &self.shared.token
     }
 
+    /// The declared members, if any.
+    pub(crate) fn members(&self) -> Option<&RemoteMembers> {
+        self.shared.members.as_ref()
+    }
+
+    /// The heartbeat state of the plugin `id` now, and the time since its
+    /// session was last heard from; `None` if it is not announced.
+    pub(crate) fn state_of(&self, id: &str) -> Option<(RemoteState, Duration)> {
+        let now = self.now();
+        let book = self.book();
+        let session = book.sessions.get(book.owners.get(id)?)?;
+        Some((
+            self.shared.settings.state(session.last_seen, now),
+            now.saturating_duration_since(session.last_seen),
+        ))
+    }
+
+    /// Drops the session that announced `id` (with every plugin it
+    /// announced): the host is replacing the process behind it.
+    pub(crate) fn forget(&self, id: &str) {
+        let mut book = self.book();
+        if let Some(session) = book.owners.get(id).cloned() {
+            if let Some((_, ids)) = book.remove(&session) {
+                drop(book);
+                self.disconnect(&ids, &session);
+            }
+        }
+    }
+
+    fn disconnect(&self, ids: &[String], session: &str) {
+        if let Some(members) = &self.shared.members {
+            for id in ids {
+                members.disconnect(id, session);
+            }
+        }
+    }
+
     fn book(&self) -> MutexGuard<'_, Book> {
         // No code path panics while holding the lock with the book half
         // updated, so a poisoned lock still guards a consistent book.
@@ -212,7 +283,18 @@ impl RemoteRegistry {
 
     /// Checks an announcement and, when every plugin in it passes, opens a
     /// session for them. Nothing is recorded when one fails.
+    #[cfg(test)]
     pub(crate) fn announce(&self, req: AnnounceRequest) -> Result<Accepted, RemoteError> {
+        self.announce_with(req, None)
+    }
+
+    /// [`announce`](Self::announce), by the local plugin process whose
+    /// per-process token the call carried, if it did.
+    pub(crate) fn announce_with(
+        &self,
+        req: AnnounceRequest,
+        token_owner: Option<&str>,
+    ) -> Result<Accepted, RemoteError> {
         check_node(&req.node)?;
         check_address(&req.address)?;
         if req.plugins.is_empty() {
@@ -227,6 +309,9 @@ impl RemoteRegistry {
             }
             if self.shared.compiled_in.contains(&id) {
                 return Err(RemoteError::CompiledIn { plugin_id: id });
+            }
+            if let Some(members) = &self.shared.members {
+                members.check(&id, &meta.version, token_owner)?;
             }
             ids.push(id);
         }
@@ -258,8 +343,11 @@ impl RemoteRegistry {
                 });
             }
         }
+        let mut gone = Vec::new();
         for old in &replaced {
-            book.remove(old);
+            if let Some((_, ids)) = book.remove(old) {
+                gone.push((old.clone(), ids));
+            }
         }
         let session = uuid::Uuid::new_v4().simple().to_string();
         for id in &ids {
@@ -270,7 +358,17 @@ impl RemoteRegistry {
             .cloned()
             .zip(req.plugins)
             .map(|(id, meta)| Announced { id, meta })
-            .collect();
+            .collect::<Vec<_>>();
+        if let Some(members) = &self.shared.members {
+            for (old, ids) in &gone {
+                for id in ids {
+                    members.disconnect(id, old);
+                }
+            }
+            for a in &plugins {
+                members.connect(&a.id, &req.address, &req.node, &a.meta.version, &session);
+            }
+        }
         book.sessions.insert(
             session.clone(),
             Session {
@@ -311,11 +409,14 @@ impl RemoteRegistry {
 
     /// Ends `session`; returns its node and plugin ids.
     pub(crate) fn withdraw(&self, session: &str) -> Result<(String, Vec<String>), RemoteError> {
-        self.book()
+        let removed = self
+            .book()
             .remove(session)
             .ok_or_else(|| RemoteError::UnknownSession {
                 session: session.to_owned(),
-            })
+            })?;
+        self.disconnect(&removed.1, session);
+        Ok(removed)
     }
 
     /// The node of a session, for logs.

@@ -52,25 +52,50 @@ impl RemoteRegistry {
 /// The scheme is matched case-insensitively (RFC 7235); the token is
 /// compared in constant time for tokens of the expected length (one of
 /// another length is refused at once, which reveals only the length).
-fn authenticate(metadata: &MetadataMap, expected: &str) -> Result<(), RemoteError> {
+/// Who a call's token belongs to.
+enum Caller {
+    /// The host's shared token.
+    Host,
+    /// The token of the local plugin process running this plugin.
+    Process(String),
+}
+
+/// Checks the call's bearer token against the host's token and, when
+/// members are declared, the per-process tokens of local plugin processes.
+fn authenticate(metadata: &MetadataMap, registry: &RemoteRegistry) -> Result<Caller, RemoteError> {
+    let token = bearer(metadata)?;
+    let host = check_token(token, registry.token());
+    let process = registry
+        .members()
+        .and_then(|m| m.token_owner(token.as_bytes()))
+        .map(str::to_owned);
+    match (host, process) {
+        (true, _) => Ok(Caller::Host),
+        (false, Some(owner)) => Ok(Caller::Process(owner)),
+        (false, None) => Err(RemoteError::WrongToken),
+    }
+}
+
+/// The bearer token of a call.
+fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
     let mut values = metadata.get_all(pegboard_proto::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(RemoteError::MissingToken);
     };
-    let token = value
+    value
         .to_str()
         .ok()
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim_matches(' '))
         .filter(|token| !token.is_empty())
-        .ok_or(RemoteError::MissingToken)?;
+        .ok_or(RemoteError::MissingToken)
+}
+
+/// Whether `token` is `expected`, in constant time for equal lengths.
+fn check_token(token: &str, expected: &str) -> bool {
     let (token, expected) = (token.as_bytes(), expected.as_bytes());
-    if token.len() == expected.len() && bool::from(token.ct_eq(expected)) {
-        Ok(())
-    } else {
-        Err(RemoteError::WrongToken)
-    }
+    token.len() == expected.len() && bool::from(token.ct_eq(expected))
 }
 
 /// `plugin.remote.rejected`, then the status to answer with.
@@ -106,12 +131,17 @@ impl Registry for RegistryService {
             .join(",");
         let node = req.node.clone();
         let address = req.address.clone();
-        if let Err(e) = authenticate(&metadata, self.registry.token()) {
-            return Err(rejected(e, &claimed, &node));
-        }
+        let caller = match authenticate(&metadata, &self.registry) {
+            Ok(caller) => caller,
+            Err(e) => return Err(rejected(e, &claimed, &node)),
+        };
+        let owner = match &caller {
+            Caller::Host => None,
+            Caller::Process(owner) => Some(owner.as_str()),
+        };
         let accepted = self
             .registry
-            .announce(req)
+            .announce_with(req, owner)
             .map_err(|e| rejected(e, &claimed, &node))?;
         for plugin_id in &accepted.ids {
             tracing::event!(
@@ -145,7 +175,7 @@ impl Registry for RegistryService {
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
         let (metadata, _, req) = request.into_parts();
-        if let Err(e) = authenticate(&metadata, self.registry.token()) {
+        if let Err(e) = authenticate(&metadata, &self.registry) {
             let node = self.registry.node_of(&req.session).unwrap_or_default();
             return Err(rejected(e, "", &node));
         }
@@ -172,7 +202,7 @@ impl Registry for RegistryService {
         request: Request<WithdrawRequest>,
     ) -> Result<Response<WithdrawResponse>, Status> {
         let (metadata, _, req) = request.into_parts();
-        if let Err(e) = authenticate(&metadata, self.registry.token()) {
+        if let Err(e) = authenticate(&metadata, &self.registry) {
             let node = self.registry.node_of(&req.session).unwrap_or_default();
             return Err(rejected(e, "", &node));
         }
@@ -204,10 +234,21 @@ mod tests {
         m
     }
 
+    /// `authenticate` against a registry whose token is `expected`, with
+    /// no members.
+    fn check(metadata: &MetadataMap, expected: &str) -> Result<(), RemoteError> {
+        let token = bearer(metadata)?;
+        if check_token(token, expected) {
+            Ok(())
+        } else {
+            Err(RemoteError::WrongToken)
+        }
+    }
+
     #[test]
     fn the_right_token_in_any_scheme_case_passes() {
         for h in ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret "] {
-            assert_eq!(authenticate(&with(&[h]), "s3cret"), Ok(()), "{h}");
+            assert_eq!(check(&with(&[h]), "s3cret"), Ok(()), "{h}");
         }
     }
 
@@ -222,14 +263,14 @@ mod tests {
         ];
         for h in missing {
             assert_eq!(
-                authenticate(&with(h), "s3cret"),
+                check(&with(h), "s3cret"),
                 Err(RemoteError::MissingToken),
                 "{h:?}"
             );
         }
         for h in ["Bearer s3cre", "Bearer s3cret!", "Bearer S3CRET"] {
             assert_eq!(
-                authenticate(&with(&[h]), "s3cret"),
+                check(&with(&[h]), "s3cret"),
                 Err(RemoteError::WrongToken),
                 "{h}"
             );

@@ -94,6 +94,13 @@ impl Classifier for Sentiment {
 }
 
 fn main() -> Result<(), pegboard::remote::ServeError> {
+    // One line per event on stderr: a host that spawned this process
+    // forwards each line into its own logs, tagged with the plugin id.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .init();
     pegboard::remote::serve::<dyn Classifier>("sentiment", Arc::new(Sentiment::default()))
 }
 

@@ -1,0 +1,183 @@
+//! `[remote]`: plugins that run outside the host (features `cli` and
+//! `remote`; see [`Cli::remote_kind`](super::Cli::remote_kind)).
+//!
+//! ```toml
+//! [remote]
+//! listen = "127.0.0.1:50051"     # the registry service plugins announce to (port 0: any)
+//! token = "s3cret"               # PEGBOARD_REMOTE_TOKEN overrides it
+//! plugin_dir = "plugins-bin"     # <dir>/<name>/<version>/<name>-plugin
+//!
+//! [remote.plugins."classifier.sentiment"]
+//! location = "local_process"     # spawned from plugin_dir by the host
+//! version = "^0.1"
+//!
+//! [remote.plugins."classifier.language-ml"]
+//! location = "remote"            # started elsewhere; announces itself
+//! version = "^1"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::BoxError;
+use crate::config::Document;
+use crate::remote::{MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder};
+
+/// The environment variable that overrides `[remote] token`.
+pub const ENV_REMOTE_TOKEN: &str = "PEGBOARD_REMOTE_TOKEN";
+
+/// `[remote]` of the config file.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteConfig {
+    /// Where the registry service listens that plugins announce to; port
+    /// 0 picks a free one (local processes are told which).
+    pub listen: String,
+    /// The bearer token remote plugins must send (`PEGBOARD_REMOTE_TOKEN`
+    /// overrides it). Required when a `remote` plugin is declared; local
+    /// processes get a token of their own.
+    pub token: Option<String>,
+    /// The directory of local plugin binaries,
+    /// `<dir>/<name>/<version>/<name>-plugin` (relative to the working
+    /// directory).
+    pub plugin_dir: Option<PathBuf>,
+    /// How long a local process may take to exit after SIGTERM before it
+    /// is killed.
+    #[schemars(range(min = 1))]
+    pub stop_grace_ms: u64,
+    /// The plugins that run outside the host, by id (`kind.name`).
+    pub plugins: BTreeMap<String, Declaration>,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> Self {
+        RemoteConfig {
+            listen: "127.0.0.1:0".to_owned(),
+            token: None,
+            plugin_dir: None,
+            stop_grace_ms: 5000,
+            plugins: BTreeMap::new(),
+        }
+    }
+}
+
+/// One plugin declared in `[remote.plugins]`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
+    /// `local_process` (the host spawns it from `plugin_dir`) or `remote`
+    /// (it announces itself).
+    pub location: DeclaredLocation,
+    /// A semver requirement on its version (default: any).
+    #[serde(default = "any_version")]
+    pub version: String,
+}
+
+fn any_version() -> String {
+    "*".to_owned()
+}
+
+/// Where a declared plugin runs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclaredLocation {
+    /// Spawned by the host from its plugin directory.
+    LocalProcess,
+    /// Started elsewhere; announces itself to the host.
+    Remote,
+}
+
+/// Declares one plugin of a remote kind on a members builder.
+pub(super) type DeclareFn = fn(
+    RemoteMembersBuilder,
+    &str,
+    &Declaration,
+    Option<&Path>,
+) -> Result<RemoteMembersBuilder, MembersError>;
+
+/// [`DeclareFn`] for kind `K`.
+pub(super) fn declare<K: RemoteKind + ?Sized>(
+    builder: RemoteMembersBuilder,
+    name: &str,
+    declaration: &Declaration,
+    dir: Option<&Path>,
+) -> Result<RemoteMembersBuilder, MembersError> {
+    match declaration.location {
+        DeclaredLocation::Remote => builder.remote::<K>(name, &declaration.version),
+        DeclaredLocation::LocalProcess => {
+            let dir = dir.ok_or_else(|| MembersError::NoPluginDir {
+                id: format!("{}.{name}", K::NAME),
+            })?;
+            builder.process_from_dir::<K>(name, dir, &declaration.version)
+        }
+    }
+}
+
+impl RemoteConfig {
+    /// `[remote]` of `document`, if it has one.
+    pub(super) fn of(document: &Document) -> Result<Option<RemoteConfig>, BoxError> {
+        match document.section("remote") {
+            Some(section) => Ok(Some(serde_json::from_value(section.clone())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The declared members, announcing to `host` (a URI), for the kinds
+    /// the host accepts remotely.
+    pub(super) fn members(
+        &self,
+        kinds: &[(&'static str, DeclareFn)],
+        host: &str,
+    ) -> Result<RemoteMembers, BoxError> {
+        let mut builder = RemoteMembers::builder()
+            .host(host)
+            .stop_grace(Duration::from_millis(self.stop_grace_ms));
+        for (id, declaration) in &self.plugins {
+            let (kind, name) = id
+                .split_once('.')
+                .ok_or_else(|| format!("[remote.plugins] `{id}`: expected `<kind>.<name>`"))?;
+            let Some((_, declare)) = kinds.iter().find(|(k, _)| *k == kind) else {
+                let known: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+                return Err(format!(
+                    "[remote.plugins] `{id}`: kind `{kind}` cannot run outside the host \
+                     (remote kinds of this host: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+                .into());
+            };
+            builder = declare(builder, name, declaration, self.plugin_dir.as_deref())?;
+        }
+        Ok(builder.build()?)
+    }
+
+    /// The token remote plugins must send: the environment's, the
+    /// config's, or, when only local processes are declared (they get
+    /// tokens of their own), a random one nobody knows.
+    pub(super) fn token(&self, env: &[(String, String)]) -> Result<String, BoxError> {
+        let from_env = env
+            .iter()
+            .find(|(k, _)| k == ENV_REMOTE_TOKEN)
+            .map(|(_, v)| v.clone());
+        match from_env.or_else(|| self.token.clone()) {
+            Some(token) if !token.is_empty() => Ok(token),
+            _ if self
+                .plugins
+                .values()
+                .all(|d| d.location == DeclaredLocation::LocalProcess) =>
+            {
+                Ok(uuid::Uuid::new_v4().simple().to_string())
+            }
+            _ => Err(format!(
+                "[remote] declares remote plugins but has no token: set `token` or {ENV_REMOTE_TOKEN}"
+            )
+            .into()),
+        }
+    }
+}

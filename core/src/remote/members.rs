@@ -1,0 +1,842 @@
+//! Remote and local-process plugins as members of a [`Registry`](crate::Registry)
+//! (SPEC R2, R5).
+//!
+//! A host declares the plugins it expects to run outside its process, each
+//! with its kind: [`RemoteMembersBuilder::remote`] for a plugin that another
+//! machine starts and announces, [`RemoteMembersBuilder::process`] for a
+//! binary the host spawns itself (found with [`scan`](super::scan)). Each
+//! declared plugin becomes an ordinary registry plugin: it has an index, a
+//! state, counters, metrics, a place in the start order, and other plugins
+//! may depend on it. Its instance is a client stub of its kind
+//! ([`RemoteKind::stub`]) whose calls go to wherever the plugin last
+//! announced itself, so dispatch reaches it with the same timeouts,
+//! isolation and counters as a compiled-in plugin.
+//!
+//! Its lifecycle hooks do the rest:
+//!
+//! - **start**: a local process is spawned with `PEGBOARD_HOST`,
+//!   `PEGBOARD_NODE`, a fresh per-process `PEGBOARD_TOKEN` and
+//!   `PEGBOARD_LISTEN=127.0.0.1:0`; then (both locations) the hook waits
+//!   until the plugin has announced itself. The plugin's start timeout
+//!   bounds the wait; a process that exits first fails the start.
+//! - **health**: a process that exited, a plugin that is not announced, or
+//!   one that is [unavailable](super::RemoteState::Unavailable) is
+//!   unhealthy; one that missed a heartbeat is degraded. So the supervisor
+//!   fails it and restarts it under its restart policy (SPEC L5): for a
+//!   local process, a restart spawns a new process. Each change is logged
+//!   (`plugin.remote.connection`).
+//! - **stop**: a local process gets SIGTERM, then SIGKILL after the grace
+//!   period ([`RemoteMembersBuilder::stop_grace`]), and is reaped; a
+//!   dropped instance kills its process too, so none outlives the host.
+//!
+//! Announcements of declared plugins are checked against their
+//! declaration: the version against the requirement (a local process must
+//! announce the version of the directory it was started from), and a
+//! per-process token may only announce its own plugin.
+//!
+//! The descriptors of declared plugins are made at run time and leaked
+//! (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
+//! holds `'static` descriptors. A remote plugin's descriptor has version
+//! `0.0.0` until more is known; its announced version is in
+//! [`PluginInfo::remote`](crate::PluginInfo::remote).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use semver::{Version, VersionReq};
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+use tracing::Level;
+
+use super::grpc::GrpcTransport;
+use super::heartbeat::RemoteState;
+use super::kind::{Invoker, RemoteKind, Transport, TransportError};
+use super::process::PluginChild;
+use super::registry::{RemoteRegistry, WeakRemoteRegistry};
+use super::scan::{self, LocalBinary};
+use super::{InvokeRequest, InvokeResponse};
+use crate::compat::is_valid_name;
+use crate::context::Context;
+use crate::descriptor::{BoxError, DescriptorParts, PluginDescriptor};
+use crate::instance::Instance;
+use crate::lifecycle::{Health, Lifecycle, lifecycle_of};
+use crate::location::{Connection, Location, Members, Placement, RemoteEndpoint};
+
+/// The node label local plugin processes announce, unless told otherwise.
+pub const DEFAULT_NODE: &str = "local";
+/// How long a local plugin process has to exit after SIGTERM before it is
+/// killed, unless told otherwise.
+pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The plugins a host runs outside its process, declared up front (see the
+/// [module docs](self)). Give them to the registry
+/// ([`RegistryBuilder::remote`](crate::RegistryBuilder::remote)) and to the
+/// remote registry they announce to
+/// ([`RemoteRegistryBuilder::members`](super::RemoteRegistryBuilder::members)).
+///
+/// Cloning is cheap and shares the members.
+///
+/// ```no_run
+/// # #[pegboard::kind(remote)]
+/// # pub trait Classifier { fn classify(&self, text: String) -> Result<Vec<String>, Oops>; }
+/// # #[derive(Debug, serde::Serialize, serde::Deserialize)] pub struct Oops(String);
+/// # impl From<pegboard::remote::RemoteCallError> for Oops {
+/// #     fn from(e: pegboard::remote::RemoteCallError) -> Self { Oops(e.to_string()) }
+/// # }
+/// # async fn host() -> Result<(), Box<dyn std::error::Error>> {
+/// use pegboard::remote::{RemoteMembers, RemoteRegistry};
+///
+/// let members = RemoteMembers::builder()
+///     .host("http://127.0.0.1:50051") // where spawned plugins announce
+///     .process_from_dir::<dyn Classifier>("sentiment", "plugins-bin".as_ref(), "^0.1")?
+///     .remote::<dyn Classifier>("language", "^1")?
+///     .build()?;
+/// let registry = pegboard::Registry::builder().remote(&members).build()?;
+/// let remote = RemoteRegistry::builder(registry.catalog(), "s3cret")
+///     .members(&members)
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RemoteMembers {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    members: Vec<Member>,
+    by_id: HashMap<String, usize>,
+    descriptors: Vec<&'static PluginDescriptor>,
+    host: Option<String>,
+    node: String,
+    stop_grace: Duration,
+    call_timeout: Duration,
+    /// The remote registry the members announce to, once one is built
+    /// with them.
+    registry: OnceLock<WeakRemoteRegistry>,
+}
+
+struct Member {
+    id: String,
+    kind: &'static str,
+    name: &'static str,
+    location: Location,
+    requirement: VersionReq,
+    /// The binary a local process runs.
+    binary: Option<LocalBinary>,
+    /// Where the plugin is reached, once it announced itself.
+    link: watch::Sender<Option<Arc<Link>>>,
+    /// The token the running process was given (local processes).
+    token: Mutex<Option<String>>,
+    /// The process id of the running process (local processes), 0 if none.
+    pid: std::sync::atomic::AtomicU32,
+    /// The connection state the last health check saw, for the events that
+    /// report changes.
+    reported: AtomicU8,
+}
+
+/// One announcement of a member: where to reach it.
+struct Link {
+    transport: Option<GrpcTransport>,
+    address: String,
+    node: String,
+    version: String,
+    session: String,
+}
+
+/// Why members could not be declared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MembersError {
+    /// A kind or plugin name is not a valid name.
+    #[error("remote plugin `{id}`: invalid name (lower-case letters, digits and `-`)")]
+    InvalidName {
+        /// `<kind>.<name>` as declared.
+        id: String,
+    },
+    /// The version requirement does not parse.
+    #[error("remote plugin `{id}`: invalid version requirement `{requirement}`: {source}")]
+    InvalidRequirement {
+        /// The plugin's id.
+        id: String,
+        /// The requirement as written.
+        requirement: String,
+        /// The parse error.
+        source: semver::Error,
+    },
+    /// The same plugin was declared twice.
+    #[error("remote plugin `{id}` is declared twice")]
+    Repeated {
+        /// The plugin's id.
+        id: String,
+    },
+    /// The plugin directory could not be read.
+    #[error("remote plugin `{id}`: {source}")]
+    Scan {
+        /// The plugin's id.
+        id: String,
+        /// What failed.
+        source: scan::ScanError,
+    },
+    /// No binary of the plugin in the plugin directory fits the requirement.
+    #[error(
+        "local plugin `{id}`: no binary `{name}/<version>/{name}-plugin` matching {requirement} \
+         in {dir} (found: {found})"
+    )]
+    NoBinary {
+        /// The plugin's id.
+        id: String,
+        /// The plugin's name.
+        name: String,
+        /// The plugin directory.
+        dir: PathBuf,
+        /// The requirement.
+        requirement: String,
+        /// The versions found, or `none`.
+        found: String,
+    },
+    /// A local process is declared, but no plugin directory to find it in.
+    #[error("local plugin `{id}`: no plugin directory to find its binary in")]
+    NoPluginDir {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Local processes are declared, but not where they should announce.
+    #[error("local plugin processes are declared, but no host address: call `host(uri)`")]
+    NoHost,
+}
+
+/// Declares [`RemoteMembers`].
+#[must_use]
+pub struct RemoteMembersBuilder {
+    members: Vec<Declared>,
+    host: Option<String>,
+    node: String,
+    stop_grace: Duration,
+    call_timeout: Duration,
+}
+
+struct Declared {
+    id: String,
+    kind: &'static str,
+    name: String,
+    location: Location,
+    requirement: VersionReq,
+    binary: Option<LocalBinary>,
+    kind_type: fn() -> std::any::TypeId,
+    factory: crate::descriptor::Factory,
+}
+
+impl RemoteMembers {
+    /// Declares members.
+    pub fn builder() -> RemoteMembersBuilder {
+        RemoteMembersBuilder {
+            members: Vec::new(),
+            host: None,
+            node: DEFAULT_NODE.to_owned(),
+            stop_grace: DEFAULT_STOP_GRACE,
+            call_timeout: super::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The declared plugins' ids, in declaration order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.shared.members.iter().map(|m| m.id.as_str())
+    }
+
+    fn member(&self, id: &str) -> Option<&Member> {
+        self.shared.by_id.get(id).map(|&i| &self.shared.members[i])
+    }
+
+    /// Ties the members to the remote registry they announce to.
+    pub(crate) fn attach(&self, registry: WeakRemoteRegistry) -> bool {
+        self.shared.registry.set(registry).is_ok()
+    }
+
+    fn registry(&self) -> Option<RemoteRegistry> {
+        self.shared
+            .registry
+            .get()
+            .and_then(WeakRemoteRegistry::upgrade)
+    }
+
+    /// Checks an announced plugin against its declaration, if it is a
+    /// member; `token_owner` is the member whose per-process token the
+    /// announcement carried, if any.
+    pub(crate) fn check(
+        &self,
+        id: &str,
+        version: &str,
+        token_owner: Option<&str>,
+    ) -> Result<(), super::RemoteError> {
+        if let Some(owner) = token_owner.filter(|owner| *owner != id) {
+            return Err(super::RemoteError::TokenNotFor {
+                plugin_id: id.to_owned(),
+                owner: owner.to_owned(),
+            });
+        }
+        let Some(member) = self.member(id) else {
+            return Ok(());
+        };
+        let fits = Version::parse(version).is_ok_and(|v| member.requirement.matches(&v));
+        if fits {
+            Ok(())
+        } else {
+            Err(super::RemoteError::UnexpectedVersion {
+                plugin_id: id.to_owned(),
+                version: version.to_owned(),
+                requirement: member.requirement.to_string(),
+            })
+        }
+    }
+
+    /// The member whose current per-process token `token` is, if any.
+    pub(crate) fn token_owner(&self, token: &[u8]) -> Option<&str> {
+        use subtle::ConstantTimeEq;
+        let mut owner = None;
+        // Every token is compared, whichever matches.
+        for m in &self.shared.members {
+            let guard = lock(&m.token);
+            if let Some(t) = guard.as_deref() {
+                let t = t.as_bytes();
+                if t.len() == token.len() && bool::from(t.ct_eq(token)) {
+                    owner = Some(m.id.as_str());
+                }
+            }
+        }
+        owner
+    }
+
+    /// Records where the member `id` is reached after an accepted
+    /// announcement (nothing if `id` is not a member).
+    pub(crate) fn connect(
+        &self,
+        id: &str,
+        address: &str,
+        node: &str,
+        version: &str,
+        session: &str,
+    ) {
+        let Some(member) = self.member(id) else {
+            return;
+        };
+        let transport = match Handle::try_current() {
+            Ok(handle) => GrpcTransport::connect_lazy(address, handle)
+                .ok()
+                .map(|t| t.timeout(self.shared.call_timeout)),
+            Err(_) => None,
+        };
+        member.link.send_replace(Some(Arc::new(Link {
+            transport,
+            address: address.to_owned(),
+            node: node.to_owned(),
+            version: version.to_owned(),
+            session: session.to_owned(),
+        })));
+    }
+
+    /// Forgets where the member `id` is reached, if it was reached through
+    /// `session` (a withdrawal of an older session changes nothing).
+    pub(crate) fn disconnect(&self, id: &str, session: &str) {
+        if let Some(member) = self.member(id) {
+            member.link.send_if_modified(|link| {
+                let ours = link.as_ref().is_some_and(|l| l.session == session);
+                if ours {
+                    *link = None;
+                }
+                ours
+            });
+        }
+    }
+
+    /// The connection state of a member now, with the time since it was
+    /// last heard from.
+    fn connection(&self, member: &Member) -> (Connection, Option<Duration>) {
+        if member.link.borrow().is_none() {
+            return (Connection::NotAnnounced, None);
+        }
+        let Some((state, since)) = self.registry().and_then(|r| r.state_of(&member.id)) else {
+            return (Connection::NotAnnounced, None);
+        };
+        let connection = match state {
+            RemoteState::Healthy => Connection::Healthy,
+            RemoteState::Unhealthy => Connection::Unhealthy,
+            RemoteState::Unavailable => Connection::Unavailable,
+        };
+        (connection, Some(since))
+    }
+}
+
+impl RemoteMembersBuilder {
+    /// The registry address spawned plugin processes announce to
+    /// (`PEGBOARD_HOST`), e.g. `http://127.0.0.1:50051`. Required when a
+    /// local process is declared.
+    pub fn host(mut self, uri: impl Into<String>) -> Self {
+        self.host = Some(uri.into());
+        self
+    }
+
+    /// The node label spawned processes announce (default
+    /// [`DEFAULT_NODE`]).
+    pub fn node(mut self, node: impl Into<String>) -> Self {
+        self.node = node.into();
+        self
+    }
+
+    /// How long a local process may take to exit after SIGTERM before it
+    /// is killed (default [`DEFAULT_STOP_GRACE`]). Keep it below the
+    /// plugins' stop timeout.
+    pub fn stop_grace(mut self, grace: Duration) -> Self {
+        self.stop_grace = grace;
+        self
+    }
+
+    /// The longest a single remote call may take before it fails with a
+    /// timeout (default [`DEFAULT_TIMEOUT`](super::DEFAULT_TIMEOUT));
+    /// dispatch's own timeouts apply as well.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Declares the plugin `name` of kind `K`, run elsewhere, whose version
+    /// must match `requirement` (e.g. `"^1"`, or `"*"`).
+    pub fn remote<K: RemoteKind + ?Sized>(
+        self,
+        name: &str,
+        requirement: &str,
+    ) -> Result<Self, MembersError> {
+        let id = format!("{}.{name}", K::NAME);
+        let requirement =
+            VersionReq::parse(requirement).map_err(|source| MembersError::InvalidRequirement {
+                id: id.clone(),
+                requirement: requirement.to_owned(),
+                source,
+            })?;
+        self.declare::<K>(name, Location::Remote, requirement, None)
+    }
+
+    /// Declares the plugin `name` of kind `K`, run by the host from
+    /// `binary`, which is version `version` of the plugin.
+    pub fn process<K: RemoteKind + ?Sized>(
+        self,
+        name: &str,
+        binary: LocalBinary,
+    ) -> Result<Self, MembersError> {
+        let requirement = VersionReq {
+            comparators: vec![semver::Comparator {
+                op: semver::Op::Exact,
+                major: binary.version.major,
+                minor: Some(binary.version.minor),
+                patch: Some(binary.version.patch),
+                pre: binary.version.pre.clone(),
+            }],
+        };
+        self.declare::<K>(name, Location::LocalProcess, requirement, Some(binary))
+    }
+
+    /// Declares the plugin `name` of kind `K`, run by the host from the
+    /// highest version of its binary in `dir` that matches `requirement`
+    /// (see [`scan`](super::scan)).
+    pub fn process_from_dir<K: RemoteKind + ?Sized>(
+        self,
+        name: &str,
+        dir: &Path,
+        requirement: &str,
+    ) -> Result<Self, MembersError> {
+        let id = format!("{}.{name}", K::NAME);
+        let req =
+            VersionReq::parse(requirement).map_err(|source| MembersError::InvalidRequirement {
+                id: id.clone(),
+                requirement: requirement.to_owned(),
+                source,
+            })?;
+        let found = scan::scan(dir).map_err(|source| MembersError::Scan {
+            id: id.clone(),
+            source,
+        })?;
+        let plugin = found.plugins.iter().find(|p| p.name == name);
+        let binary = plugin.and_then(|p| p.pick(Some(&req))).cloned();
+        match binary {
+            Some(binary) => self.process::<K>(name, binary),
+            None => Err(MembersError::NoBinary {
+                id,
+                name: name.to_owned(),
+                dir: dir.to_owned(),
+                requirement: req.to_string(),
+                found: plugin
+                    .map(|p| {
+                        p.versions
+                            .iter()
+                            .map(|b| b.version.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "none".to_owned()),
+            }),
+        }
+    }
+
+    fn declare<K: RemoteKind + ?Sized>(
+        mut self,
+        name: &str,
+        location: Location,
+        requirement: VersionReq,
+        binary: Option<LocalBinary>,
+    ) -> Result<Self, MembersError> {
+        let id = format!("{}.{name}", K::NAME);
+        if !is_valid_name(K::NAME) || !is_valid_name(name) {
+            return Err(MembersError::InvalidName { id });
+        }
+        if self.members.iter().any(|m| m.id == id) {
+            return Err(MembersError::Repeated { id });
+        }
+        self.members.push(Declared {
+            id,
+            kind: K::NAME,
+            name: name.to_owned(),
+            location,
+            requirement,
+            binary,
+            kind_type: crate::__private::type_id_of::<K>,
+            factory: member_factory::<K>,
+        });
+        Ok(self)
+    }
+
+    /// The members.
+    pub fn build(self) -> Result<RemoteMembers, MembersError> {
+        let spawns = self
+            .members
+            .iter()
+            .any(|m| m.location == Location::LocalProcess);
+        if spawns && self.host.is_none() {
+            return Err(MembersError::NoHost);
+        }
+        let mut members = Vec::with_capacity(self.members.len());
+        let mut descriptors = Vec::with_capacity(self.members.len());
+        let mut by_id = HashMap::with_capacity(self.members.len());
+        for (i, d) in self.members.into_iter().enumerate() {
+            let name: &'static str = Box::leak(d.name.into_boxed_str());
+            let version: &'static str = match &d.binary {
+                Some(b) => Box::leak(b.version.to_string().into_boxed_str()),
+                None => "0.0.0",
+            };
+            let description: &'static str = Box::leak(
+                match &d.binary {
+                    Some(b) => format!("local plugin process {}", b.path.display()),
+                    None => format!("remote plugin, version {}", d.requirement),
+                }
+                .into_boxed_str(),
+            );
+            descriptors.push(&*Box::leak(Box::new(PluginDescriptor::from_parts(
+                DescriptorParts {
+                    name,
+                    kind: d.kind,
+                    kind_type: d.kind_type,
+                    version,
+                    api: crate::API_VERSION,
+                    description,
+                    crate_name: "(remote)",
+                    crate_version: "0.0.0",
+                    file: "(remote)",
+                    line: 0,
+                    dependencies: &[],
+                    capabilities: &[],
+                    config: None,
+                    factory: d.factory,
+                },
+            ))));
+            by_id.insert(d.id.clone(), i);
+            members.push(Member {
+                id: d.id,
+                kind: d.kind,
+                name,
+                location: d.location,
+                requirement: d.requirement,
+                binary: d.binary,
+                link: watch::Sender::new(None),
+                token: Mutex::new(None),
+                pid: std::sync::atomic::AtomicU32::new(0),
+                reported: AtomicU8::new(u8::MAX),
+            });
+        }
+        Ok(RemoteMembers {
+            shared: Arc::new(Shared {
+                members,
+                by_id,
+                descriptors,
+                host: self.host,
+                node: self.node,
+                stop_grace: self.stop_grace,
+                call_timeout: self.call_timeout,
+                registry: OnceLock::new(),
+            }),
+        })
+    }
+}
+
+impl Members for RemoteMembers {
+    fn descriptors(&self) -> &[&'static PluginDescriptor] {
+        &self.shared.descriptors
+    }
+
+    fn placement(&self, id: &str) -> Option<Placement> {
+        let member = self.member(id)?;
+        let (connection, since) = self.connection(member);
+        let link = member.link.borrow().clone();
+        let pid = member.pid.load(Ordering::Acquire);
+        Some(Placement {
+            location: member.location,
+            node: match &link {
+                Some(l) => Some(l.node.clone()),
+                None if member.location == Location::LocalProcess => Some(self.shared.node.clone()),
+                None => None,
+            },
+            endpoint: Some(RemoteEndpoint {
+                connection,
+                address: link.as_ref().map(|l| l.address.clone()),
+                version: link.as_ref().map(|l| l.version.clone()),
+                requirement: Some(member.requirement.to_string()),
+                since_last_seen_ms: since.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                binary: member.binary.as_ref().map(|b| b.path.display().to_string()),
+                pid: (pid != 0).then_some(pid),
+            }),
+        })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl crate::RegistryBuilder {
+    /// Adds the plugins declared in `members`, which run outside this
+    /// process (see [`RemoteMembers`]).
+    pub fn remote(self, members: &RemoteMembers) -> Self {
+        self.members(Arc::new(members.clone()))
+    }
+}
+
+/// The factory of every member of kind `K`: a client stub whose calls go
+/// where the member last announced itself, and the hooks that spawn,
+/// watch and stop it.
+fn member_factory<K: RemoteKind + ?Sized>(
+    ctx: &Context<'_>,
+    _config: serde_json::Value,
+) -> Result<Instance, BoxError> {
+    let members = ctx
+        .registry()
+        .members()
+        .and_then(|m| m.as_any().downcast_ref::<RemoteMembers>())
+        .ok_or("a remote member built by a registry without its `RemoteMembers`")?;
+    let index = *members
+        .shared
+        .by_id
+        .get(ctx.id())
+        .ok_or("not a declared remote member")?;
+    let member = &members.shared.members[index];
+    let transport = MemberTransport {
+        members: members.clone(),
+        index,
+    };
+    let stub = K::stub(Invoker::new(member.kind, member.name, Arc::new(transport)));
+    let hooks = Arc::new(MemberHooks {
+        members: members.clone(),
+        index,
+        child: Mutex::new(None),
+    });
+    Ok(Instance::new::<K>(stub).with_lifecycle(lifecycle_of(hooks)))
+}
+
+/// Sends a stub's calls to where its member last announced itself.
+struct MemberTransport {
+    members: RemoteMembers,
+    index: usize,
+}
+
+impl Transport for MemberTransport {
+    fn invoke(&self, request: InvokeRequest) -> Result<InvokeResponse, TransportError> {
+        let member = &self.members.shared.members[self.index];
+        let link = member.link.borrow().clone();
+        match link.as_ref().and_then(|l| l.transport.as_ref()) {
+            Some(transport) => transport.invoke(request),
+            None => Err(TransportError::Status {
+                code: tonic::Code::Unavailable,
+                message: format!("plugin `{}` is not announced", member.id),
+            }),
+        }
+    }
+}
+
+/// The lifecycle of one instance of a member.
+struct MemberHooks {
+    members: RemoteMembers,
+    index: usize,
+    /// The process this instance started (local processes).
+    child: Mutex<Option<Arc<PluginChild>>>,
+}
+
+impl MemberHooks {
+    fn member(&self) -> &Member {
+        &self.members.shared.members[self.index]
+    }
+
+    /// Spawns the member's binary, with a fresh token.
+    async fn spawn(&self, binary: &LocalBinary) -> Result<(), BoxError> {
+        let member = self.member();
+        let shared = &self.members.shared;
+        let host = shared
+            .host
+            .clone()
+            .ok_or("no host address to announce to")?;
+        // A process from an earlier instance is gone (killed, crashed):
+        // its session must not hold the id against the new one.
+        if let Some(registry) = self.members.registry() {
+            registry.forget(&member.id);
+        }
+        member.link.send_replace(None);
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        *lock(&member.token) = Some(token.clone());
+        let env = [
+            (super::ENV_HOST.to_owned(), host),
+            (super::ENV_NODE.to_owned(), shared.node.clone()),
+            (super::ENV_TOKEN.to_owned(), token),
+            (super::ENV_LISTEN.to_owned(), "127.0.0.1:0".to_owned()),
+        ];
+        let child = PluginChild::spawn(&member.id, &binary.path, &env)?;
+        member.pid.store(child.pid(), Ordering::Release);
+        *lock(&self.child) = Some(Arc::new(child));
+        Ok(())
+    }
+
+    /// Resolves once the member is announced and not unavailable: a
+    /// restart after it became unavailable waits for it to announce again
+    /// (bounded by the start timeout) instead of starting it unreachable.
+    async fn announced(&self) -> Result<(), BoxError> {
+        let member = self.member();
+        let mut link = member.link.subscribe();
+        loop {
+            if link.borrow_and_update().is_some()
+                && self.members.connection(member).0 != Connection::Unavailable
+            {
+                return Ok(());
+            }
+            // Every announcement replaces the link, which wakes this.
+            link.changed().await.map_err(|e| e.to_string())?;
+        }
+    }
+}
+
+impl Lifecycle for MemberHooks {
+    async fn start(&self) -> Result<(), BoxError> {
+        let member = self.member();
+        if let Some(binary) = &member.binary {
+            self.spawn(binary).await?;
+        }
+        let announced = self.announced();
+        let child = lock(&self.child).clone();
+        match child {
+            Some(child) => tokio::select! {
+                r = announced => r,
+                status = child.wait_exit() => {
+                    Err(format!("the process {status} before it announced itself").into())
+                }
+            },
+            None => announced.await,
+        }
+    }
+
+    async fn stop(&self) -> Result<(), BoxError> {
+        let member = self.member();
+        let child = lock(&self.child).take();
+        if let Some(child) = child {
+            child.stop(self.members.shared.stop_grace).await;
+            member.pid.store(0, Ordering::Release);
+            *lock(&member.token) = None;
+            if let Some(registry) = self.members.registry() {
+                registry.forget(&member.id);
+            }
+            member.link.send_replace(None);
+        }
+        Ok(())
+    }
+
+    async fn health(&self) -> Health {
+        let member = self.member();
+        let child = lock(&self.child).clone();
+        if let Some(child) = child {
+            if let Some(status) = child.exited() {
+                report(member, Connection::NotAnnounced, "process exited");
+                return Health::unhealthy(format!("the process {status}"));
+            }
+        }
+        let (connection, since) = self.members.connection(member);
+        let since_ms = since.map_or(0, |d| d.as_millis());
+        report(member, connection, "");
+        match connection {
+            Connection::Healthy => Health::healthy(),
+            Connection::Unhealthy => Health::degraded(format!(
+                "missed heartbeats: last heard from {since_ms} ms ago"
+            )),
+            Connection::Unavailable => {
+                Health::unhealthy(format!("unavailable: last heard from {since_ms} ms ago"))
+            }
+            Connection::NotAnnounced => Health::unhealthy("not announced"),
+        }
+    }
+}
+
+/// Logs `plugin.remote.connection` when a member's connection state
+/// differs from what the last health check saw.
+fn report(member: &Member, connection: Connection, cause: &str) {
+    let code = connection as u8;
+    let before = member.reported.swap(code, Ordering::AcqRel);
+    if before == code {
+        return;
+    }
+    let state = serde_json::to_value(connection)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let plugin_id = member.id.as_str();
+    let location = member.location.as_str();
+    if connection == Connection::Healthy {
+        tracing::event!(name: "plugin.remote.connection", Level::INFO, plugin_id, location, state, cause, "plugin.remote.connection");
+    } else {
+        tracing::event!(name: "plugin.remote.connection", Level::WARN, plugin_id, location, state, cause, "plugin.remote.connection");
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Only whole values are written under these locks.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl fmt::Debug for RemoteMembers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteMembers")
+            .field("ids", &self.ids().collect::<Vec<_>>())
+            .field("host", &self.shared.host)
+            .field("node", &self.shared.node)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RemoteMembersBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteMembersBuilder")
+            .field(
+                "ids",
+                &self.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
+            )
+            .field("host", &self.host)
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
+}
