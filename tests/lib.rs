@@ -48,6 +48,24 @@ pub mod capture {
         }
     }
 
+    /// A capture installed as the global default subscriber, once per test
+    /// binary: it sees the events of every thread (a supervisor's tasks and
+    /// a spawned process's output are logged from the runtime's worker
+    /// threads, which a thread-local subscriber would miss). Tests that
+    /// share it tell their events apart by plugin id.
+    pub fn global() -> &'static Capture {
+        use tracing_subscriber::layer::SubscriberExt;
+        static GLOBAL: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let capture = Capture::default();
+            tracing::subscriber::set_global_default(
+                tracing_subscriber::registry().with(capture.clone()),
+            )
+            .expect("no other global subscriber in this test binary");
+            capture
+        })
+    }
+
     impl<S: tracing::Subscriber> Layer<S> for Capture {
         fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
             let mut fields = BTreeMap::new();

@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
@@ -28,7 +28,6 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request, Response, Status};
-use tracing_subscriber::layer::SubscriberExt;
 
 const TOKEN: &str = "members-s3cret";
 const INTERVAL: Duration = Duration::from_millis(100);
@@ -78,18 +77,9 @@ impl Classifier for Far {
     }
 }
 
-/// Every event of this test binary (the supervisor's tasks log from the
-/// runtime's worker threads, so a thread-local subscriber would miss them).
+/// Every event of this test binary.
 fn logs() -> &'static Capture {
-    static LOGS: OnceLock<Capture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let capture = Capture::default();
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::registry().with(capture.clone()),
-        )
-        .expect("no other global subscriber in this test binary");
-        capture
-    })
+    pegboard_tests::capture::global()
 }
 
 /// A host: the registry with the declared members, its supervisor, and the

@@ -410,13 +410,7 @@ impl RemoteMembersBuilder {
         name: &str,
         requirement: &str,
     ) -> Result<Self, MembersError> {
-        let id = format!("{}.{name}", K::NAME);
-        let requirement =
-            VersionReq::parse(requirement).map_err(|source| MembersError::InvalidRequirement {
-                id: id.clone(),
-                requirement: requirement.to_owned(),
-                source,
-            })?;
+        let requirement = parse_requirement(K::NAME, name, requirement)?;
         self.declare::<K>(name, Location::Remote, requirement, None)
     }
 
@@ -448,13 +442,8 @@ impl RemoteMembersBuilder {
         dir: &Path,
         requirement: &str,
     ) -> Result<Self, MembersError> {
+        let req = parse_requirement(K::NAME, name, requirement)?;
         let id = format!("{}.{name}", K::NAME);
-        let req =
-            VersionReq::parse(requirement).map_err(|source| MembersError::InvalidRequirement {
-                id: id.clone(),
-                requirement: requirement.to_owned(),
-                source,
-            })?;
         let found = scan::scan(dir).map_err(|source| MembersError::Scan {
             id: id.clone(),
             source,
@@ -621,6 +610,19 @@ impl crate::RegistryBuilder {
     pub fn remote(self, members: &RemoteMembers) -> Self {
         self.members(Arc::new(members.clone()))
     }
+}
+
+/// `requirement` of the member `kind.name`, parsed.
+fn parse_requirement(
+    kind: &str,
+    name: &str,
+    requirement: &str,
+) -> Result<VersionReq, MembersError> {
+    VersionReq::parse(requirement).map_err(|source| MembersError::InvalidRequirement {
+        id: format!("{kind}.{name}"),
+        requirement: requirement.to_owned(),
+        source,
+    })
 }
 
 /// The factory of every member of kind `K`: a client stub whose calls go

@@ -11,7 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingest_kinds::Classifier;
@@ -21,23 +21,13 @@ use pegboard::{CallResult, Connection, Location, PluginInfo, PluginState, Regist
 use pegboard_tests::capture::Capture;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
-use tracing_subscriber::layer::SubscriberExt;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_sentiment-plugin");
 const TOKEN: &str = "process-s3cret";
 
-/// Every event of this test binary (hooks and process output are logged
-/// from the runtime's worker threads).
+/// Every event of this test binary.
 fn logs() -> &'static Capture {
-    static LOGS: OnceLock<Capture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let capture = Capture::default();
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::registry().with(capture.clone()),
-        )
-        .expect("no other global subscriber in this test binary");
-        capture
-    })
+    pegboard_tests::capture::global()
 }
 
 /// A plugin directory holding this crate's binary as
