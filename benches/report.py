@@ -6,9 +6,9 @@
 
 Steps:
   1. `cargo bench -p pegboard-benches --bench '*' -- --noplot`: the registry,
-     dispatch and resolve criterion benches (linkme backend). `--bench '*'`
-     selects the three bench targets only: without it cargo also builds the
-     library's own (libtest) bench harness, which rejects `--noplot`;
+     dispatch, resolve and remote criterion benches (linkme backend).
+     `--bench '*'` selects the four bench targets only: without it cargo also
+     builds the library's own (libtest) bench harness, which rejects `--noplot`;
   2. `cargo bench -p pegboard-benches --features inventory --bench registry -- p1 --noplot`:
      P1 again with the inventory backend;
   3. whole-process time of `target/release/pegboard plugins list` against the
@@ -52,6 +52,7 @@ TARGETS = {
     "registry": ["p1_registry_build", "p1_discover", "p2_lookup"],
     "dispatch": ["p3a_supervised_call", "p3b_fan_out"],
     "resolve": ["p4a_resolve", "p4b_config_validation"],
+    "remote": ["p5_remote_invoke"],
 }
 P1_SIZES = [10, 100, 1000, 10000]
 P3B_SIZES = [1, 10, 100]
@@ -341,6 +342,9 @@ def build_table(res: dict) -> Table:
               main.get("p4a_resolve/petgraph_with_build"), None)
     t.row("P4b config validation, 1,000 sections", main.get("p4b_config_validation/pegboard"),
           "plain `serde` deserialization", main.get("p4b_config_validation/serde"), 3.0)
+    t.row("P5 remote Invoke vs bare tonic unary, ~1 KiB payload",
+          main.get("p5_remote_invoke/pegboard"), "bare `tonic` unary call, same bytes",
+          main.get("p5_remote_invoke/tonic_unary"), 1.3)
 
     s = lambda key, d: None if d.get(key) is None else d[key] * 1e9  # noqa: E731
     t.row("process: `pegboard plugins list` (default plugins)", s("list_s", proc),
@@ -386,7 +390,8 @@ def render(res: dict) -> str:
         "  the baseline of that run. The discovery row times `compiled_in()` alone.",
         "- **P2**: `registry.get::<dyn Bench>(name)` of already-built plugins against",
         "  `HashMap::get(name).cloned()` over the same `Arc`s, cycling through the 1,000 names.",
-        "- **P3/P4** (`benches/benches/dispatch.rs`, `benches/benches/resolve.rs`): see those files.",
+        "- **P3/P4/P5** (`benches/benches/dispatch.rs`, `benches/benches/resolve.rs`,",
+        "  `benches/benches/remote.rs`): see those files.",
         f"- **process**: wall time of `target/release/pegboard plugins list` and `--version`, median of",
         f"  {PROCESS_RUNS} interleaved runs each (`time.perf_counter`), after 3 warm-up runs;"
         + (f" the list printed {proc['list_output_lines']} lines." if proc.get("list_output_lines") else ""),
