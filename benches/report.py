@@ -342,9 +342,12 @@ def build_table(res: dict) -> Table:
               main.get("p4a_resolve/petgraph_with_build"), None)
     t.row("P4b config validation, 1,000 sections", main.get("p4b_config_validation/pegboard"),
           "plain `serde` deserialization", main.get("p4b_config_validation/serde"), 3.0)
-    t.row("P5 remote Invoke vs bare tonic unary, ~1 KiB payload",
+    t.row("P5 remote Invoke (plugin served `add_inline`) vs bare tonic unary, ~1 KiB payload",
           main.get("p5_remote_invoke/pegboard"), "bare `tonic` unary call, same bytes",
           main.get("p5_remote_invoke/tonic_unary"), 1.3)
+    t.row("P5 the same, plugin served with `add` (calls on the blocking pool; report)",
+          main.get("p5_remote_invoke/pegboard_blocking_pool"), "bare `tonic` unary call, same bytes",
+          main.get("p5_remote_invoke/tonic_unary"), None)
 
     s = lambda key, d: None if d.get(key) is None else d[key] * 1e9  # noqa: E731
     t.row("process: `pegboard plugins list` (default plugins)", s("list_s", proc),

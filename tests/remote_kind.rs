@@ -94,6 +94,7 @@ impl Classifier for Words {
 async fn serve() -> SocketAddr {
     let service = PluginService::builder()
         .add::<dyn Classifier>("words", Arc::new(Words))
+        .add_inline::<dyn Classifier>("inline-words", Arc::new(Words))
         .add::<dyn Calc>("math", Arc::new(Math))
         .build()
         .unwrap();
@@ -123,8 +124,14 @@ fn the_macro_lists_the_operations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_calls_a_remote_classifier_through_arc_dyn() {
     let addr = serve().await;
-    let words: Arc<dyn Classifier> = stub::<dyn Classifier>("words", Arc::new(transport(addr)));
+    // Served on the blocking pool (`add`) and on the server's task
+    // (`add_inline`): the same answers, panics isolated either way.
+    for name in ["words", "inline-words"] {
+        calls_through_arc_dyn(stub::<dyn Classifier>(name, Arc::new(transport(addr)))).await;
+    }
+}
 
+async fn calls_through_arc_dyn(words: Arc<dyn Classifier>) {
     assert_eq!(
         words.classify("hello remote world").unwrap(),
         ["hello", "remote", "world"]

@@ -9,11 +9,15 @@
 //!   `pegboard.v1.Plugin/Invoke` call with tonic, under its timeout, blocking
 //!   the calling thread (`Handle::block_on`: criterion's thread is outside
 //!   any runtime). On the server, `PluginService` finds the plugin by (kind,
-//!   name) and runs the generated adapter on tokio's blocking pool with the
-//!   panic caught: it decodes the arguments, calls `Loopback::echo` (which
+//!   name) and runs the generated adapter with the panic caught, on the
+//!   server task that received the call (the plugin is served with
+//!   `add_inline`: it never blocks): it decodes the arguments, calls `Loopback::echo` (which
 //!   clones the payload) and encodes `{"Ok": {...}}` (1,076 bytes) as the
 //!   response. Back in the stub, the response is decoded into
 //!   `Result<Payload, EchoError>`.
+//! * `p5_remote_invoke/pegboard_blocking_pool` (context): the same, with
+//!   the plugin served with `add`, the default for plugins that may block:
+//!   every call hops to tokio's blocking pool and back.
 //! * `p5_remote_invoke/tonic_unary` (the baseline): the same
 //!   `pegboard.v1.Plugin/Invoke` RPC made with the generated `PluginClient`
 //!   directly, blocking the same kind of thread the same way
@@ -26,12 +30,12 @@
 //! So both sides move the same ~1 KiB each way over the same HTTP/2 stack and the
 //! difference is pegboard's: the stub and `Invoker` (JSON encode of the
 //! arguments, decode of the result, building the request), the transport's
-//! timeout, and the plugin service (lookup, hop to the blocking pool, panic
-//! isolation, the adapter's JSON decode and encode).
+//! timeout, and the plugin service (lookup, panic isolation, the adapter's
+//! JSON decode and encode).
 //!
-//! pegboard's side has one more thread hop per call than the baseline (to
-//! the blocking pool and back, on the plugin's side), so CPU contention
-//! from other processes slows it more than the baseline.
+//! `pegboard_blocking_pool` has one more thread hop per call (to the
+//! blocking pool and back, on the plugin's side): ~12-15 µs on a quiet
+//! machine, much more under CPU contention from other processes.
 //!
 //! Both use one multi-thread tokio runtime (2 workers, IO and time enabled)
 //! that runs both servers and both channels; each side has its own server
@@ -181,15 +185,27 @@ fn p5_remote_invoke(c: &mut Criterion) {
     let handle: Handle = rt.handle().clone();
     let payload = payload();
 
-    // pegboard: the stub, through `GrpcTransport`, to `PluginService`.
-    let service = PluginService::builder()
-        .add::<dyn Echo>("loopback", Arc::new(Loopback))
-        .build()
-        .expect("the plugin service builds");
-    let pegboard_channel = rt.block_on(async { channel(serve(service.into_server()).await).await });
-    let echo: Arc<dyn Echo> = stub::<dyn Echo>(
-        "loopback",
-        Arc::new(GrpcTransport::new(pegboard_channel, handle.clone())),
+    // pegboard: the stub, through `GrpcTransport`, to `PluginService`; the
+    // plugin served with `add_inline` (it never blocks), and, for context,
+    // with `add` (every call on the blocking pool).
+    let echo_over = |service: PluginService| -> Arc<dyn Echo> {
+        let channel = rt.block_on(async { channel(serve(service.into_server()).await).await });
+        stub::<dyn Echo>(
+            "loopback",
+            Arc::new(GrpcTransport::new(channel, handle.clone())),
+        )
+    };
+    let echo = echo_over(
+        PluginService::builder()
+            .add_inline::<dyn Echo>("loopback", Arc::new(Loopback))
+            .build()
+            .expect("the plugin service builds"),
+    );
+    let pooled = echo_over(
+        PluginService::builder()
+            .add::<dyn Echo>("loopback", Arc::new(Loopback))
+            .build()
+            .expect("the plugin service builds"),
     );
 
     // The baseline: the same request bytes, to the bare echo service.
@@ -227,6 +243,7 @@ fn p5_remote_invoke(c: &mut Criterion) {
 
     // Both sides answer, with what they were sent.
     assert_eq!(echo.echo(&payload).expect("echoes"), payload);
+    assert_eq!(pooled.echo(&payload).expect("echoes"), payload);
     let answer = bare(request.clone()).expect("echoes").into_inner();
     assert_eq!(
         answer.outcome,
@@ -240,6 +257,9 @@ fn p5_remote_invoke(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4));
     group.bench_function("pegboard", |b| {
         b.iter(|| black_box(&echo).echo(black_box(&payload)))
+    });
+    group.bench_function("pegboard_blocking_pool", |b| {
+        b.iter(|| black_box(&pooled).echo(black_box(&payload)))
     });
     group.bench_function("tonic_unary", |b| {
         b.iter(|| bare(black_box(&request).clone()))

@@ -20,7 +20,16 @@ use crate::compat::is_valid_name;
 use crate::registry::panic_message;
 
 /// Calls one operation on one plugin.
-type Handler = Arc<dyn Fn(&str, &[u8]) -> Result<Vec<u8>, InvokeError> + Send + Sync>;
+type Call = dyn Fn(&str, &[u8]) -> Result<Vec<u8>, InvokeError> + Send + Sync;
+
+/// One served plugin: its operations, and where they run.
+#[derive(Clone)]
+struct Handler {
+    call: Arc<Call>,
+    /// On the server's own task (see [`PluginServiceBuilder::add_inline`])
+    /// rather than the blocking pool.
+    inline: bool,
+}
 
 /// Why a [`PluginService`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +55,9 @@ pub enum PluginServiceError {
 /// plugins of remote kinds ([`RemoteKind`]) that live in this process.
 ///
 /// * `Invoke` finds the plugin by (kind, name) and calls the operation on
-///   tokio's blocking pool (kind methods are synchronous and may block), a
-///   panic caught: unknown plugin → `UNKNOWN_PLUGIN`, unknown operation →
+///   tokio's blocking pool (kind methods are synchronous and may block; see
+///   [`add_inline`](PluginServiceBuilder::add_inline) for plugins that
+///   never do), a panic caught: unknown plugin → `UNKNOWN_PLUGIN`, unknown operation →
 ///   `UNKNOWN_OPERATION`, undecodable arguments → `DECODE`, unencodable
 ///   result → `ENCODE`, panic → `PANIC`. The plugin's own `Err` is a
 ///   response, not an `InvokeError`.
@@ -117,11 +127,31 @@ impl fmt::Debug for PluginServiceBuilder {
 
 impl PluginServiceBuilder {
     /// Serves `plugin` as the plugin `name` of kind `K`.
-    pub fn add<K: RemoteKind + ?Sized>(mut self, name: impl Into<String>, plugin: Arc<K>) -> Self {
-        let handler: Handler =
+    pub fn add<K: RemoteKind + ?Sized>(self, name: impl Into<String>, plugin: Arc<K>) -> Self {
+        self.push::<K>(name.into(), plugin, false)
+    }
+
+    /// Like [`add`](Self::add), for a plugin whose operations never block
+    /// (no I/O, no locks held long, no sleeping) and return quickly: each
+    /// call runs on the server task that received it, panics still
+    /// caught, instead of hopping to tokio's blocking pool. That hop is
+    /// most of what a remote call costs on top of a bare gRPC call (see
+    /// BENCHMARKS.md, P5). A plugin added this way that does block stalls
+    /// one of the process's runtime threads, and with it the heartbeats
+    /// that keep the plugin announced: when in doubt, use `add`.
+    pub fn add_inline<K: RemoteKind + ?Sized>(
+        self,
+        name: impl Into<String>,
+        plugin: Arc<K>,
+    ) -> Self {
+        self.push::<K>(name.into(), plugin, true)
+    }
+
+    fn push<K: RemoteKind + ?Sized>(mut self, name: String, plugin: Arc<K>, inline: bool) -> Self {
+        let call: Arc<Call> =
             Arc::new(move |operation: &str, request: &[u8]| K::serve(&plugin, operation, request));
         self.plugins
-            .push((K::NAME.to_owned(), name.into(), handler));
+            .push((K::NAME.to_owned(), name, Handler { call, inline }));
         self
     }
 
@@ -173,19 +203,21 @@ impl PluginService {
         let InvokeRequest {
             operation, request, ..
         } = req;
-        let call = tokio::task::spawn_blocking(move || {
-            // A panicking plugin must not take the service down; it only
-            // fails this call.
-            std::panic::catch_unwind(AssertUnwindSafe(|| handler(&operation, &request))).map_err(
-                |payload| {
+        // A panicking plugin must not take the service down; it only fails
+        // this call.
+        let run = move || {
+            std::panic::catch_unwind(AssertUnwindSafe(|| (handler.call)(&operation, &request)))
+                .map_err(|payload| {
                     invoke_error(
                         InvokeErrorCode::Panic,
                         format!("the plugin panicked: {}", panic_message(&*payload)),
                     )
-                },
-            )
-        });
-        match call.await {
+                })
+        };
+        if handler.inline {
+            return run()?;
+        }
+        match tokio::task::spawn_blocking(run).await {
             Ok(result) => result?,
             // The closure catches panics, and the task is never aborted; a
             // join error can only be the runtime shutting down.
