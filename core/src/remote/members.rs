@@ -1,52 +1,7 @@
 //! Remote and local-process plugins as members of a [`Registry`](crate::Registry)
 //! (SPEC R2, R5).
 //!
-//! A host declares the plugins it expects to run outside its process, each
-//! with its kind: [`RemoteMembersBuilder::remote`] for a plugin that another
-//! machine starts and announces, [`RemoteMembersBuilder::process`] for a
-//! binary the host spawns itself (found with [`scan`](super::scan)). Each
-//! declared plugin becomes an ordinary registry plugin: it has an index, a
-//! state, counters, metrics, a place in the start order, and other plugins
-//! may depend on it. Its instance is a client stub of its kind
-//! ([`RemoteKind::stub`]) whose calls go to wherever the plugin last
-//! announced itself, so dispatch reaches it with the same timeouts,
-//! isolation and counters as a compiled-in plugin.
-//!
-//! Its lifecycle hooks do the rest:
-//!
-//! - **start**: a local process is spawned with `PEGBOARD_HOST`,
-//!   `PEGBOARD_NODE`, a fresh per-process `PEGBOARD_TOKEN` and
-//!   `PEGBOARD_LISTEN=127.0.0.1:0`; then (both locations) the hook waits
-//!   until the plugin has announced itself. The plugin's start timeout
-//!   bounds the wait; a process that exits first fails the start.
-//! - **health**: a process that exited, a plugin that is not announced, or
-//!   one that is [unavailable](super::RemoteState::Unavailable) is
-//!   unhealthy; one that missed a heartbeat is degraded. So the supervisor
-//!   fails it and restarts it under its restart policy (SPEC L5): for a
-//!   local process, a restart spawns a new process. Each change is logged
-//!   (`plugin.remote.connection`).
-//! - **stop**: a local process gets SIGTERM, then SIGKILL after the grace
-//!   period ([`RemoteMembersBuilder::stop_grace`]), and is reaped; a
-//!   dropped instance kills its process too, so none outlives the host.
-//!
-//! Announcements of declared plugins are checked against their
-//! declaration: the version against the requirement (a local process must
-//! announce the version of the directory it was started from), and a
-//! per-process token may only announce its own plugin. Plugins that were
-//! not declared may still announce themselves (with the host's token):
-//! they are listed by [`RemoteRegistry::list`], but are not registry
-//! members and are not called.
-//!
-//! A local process that crashes is noticed by the next health check, so
-//! how soon it is restarted depends on `health_interval_ms` and
-//! `unhealthy_threshold` (the supervision settings; defaults 10 s and
-//! 3 checks).
-//!
-//! The descriptors of declared plugins are made at run time and leaked
-//! (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
-//! holds `'static` descriptors. A remote plugin's descriptor has version
-//! `0.0.0` until more is known; its announced version is in
-//! [`PluginInfo::remote`](crate::PluginInfo::remote).
+//! See [`RemoteMembers`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,8 +35,56 @@ pub const DEFAULT_NODE: &str = "local";
 /// killed, unless told otherwise.
 pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// The plugins a host runs outside its process, declared up front (see the
-/// [module docs](self)). Give them to the registry
+/// The plugins a host runs outside its process, declared up front.
+///
+/// A host declares the plugins it expects to run outside its process, each
+/// with its kind: [`RemoteMembersBuilder::remote`] for a plugin that another
+/// machine starts and announces, [`RemoteMembersBuilder::process`] for a
+/// binary the host spawns itself (found with [`scan`](super::scan)). Each
+/// declared plugin becomes an ordinary registry plugin: it has an index, a
+/// state, counters, metrics, a place in the start order, and other plugins
+/// may depend on it. Its instance is a client stub of its kind
+/// ([`RemoteKind::stub`]) whose calls go to wherever the plugin last
+/// announced itself, so dispatch reaches it with the same timeouts,
+/// isolation and counters as a compiled-in plugin.
+///
+/// Its lifecycle hooks do the rest:
+///
+/// - **start**: a local process is spawned with `PEGBOARD_HOST`,
+///   `PEGBOARD_NODE`, a fresh per-process `PEGBOARD_TOKEN` and
+///   `PEGBOARD_LISTEN=127.0.0.1:0`; then (both locations) the hook waits
+///   until the plugin has announced itself. The plugin's start timeout
+///   bounds the wait; a process that exits first fails the start.
+/// - **health**: a process that exited, a plugin that is not announced, or
+///   one that is [unavailable](super::RemoteState::Unavailable) is
+///   unhealthy; one that missed a heartbeat is degraded. So the supervisor
+///   fails it and restarts it under its restart policy (SPEC L5): for a
+///   local process, a restart spawns a new process. Each change is logged
+///   (`plugin.remote.connection`).
+/// - **stop**: a local process gets SIGTERM, then SIGKILL after the grace
+///   period ([`RemoteMembersBuilder::stop_grace`]), and is reaped; a
+///   dropped instance kills its process too, so none outlives the host.
+///
+/// Announcements of declared plugins are checked against their
+/// declaration: the version against the requirement (a local process must
+/// announce the version of the directory it was started from), and a
+/// per-process token may only announce its own plugin. Plugins that were
+/// not declared may still announce themselves (with the host's token):
+/// they are listed by [`RemoteRegistry::list`], but are not registry
+/// members and are not called.
+///
+/// A local process that crashes is noticed by the next health check, so
+/// how soon it is restarted depends on `health_interval_ms` and
+/// `unhealthy_threshold` (the supervision settings; defaults 10 s and
+/// 3 checks).
+///
+/// The descriptors of declared plugins are made at run time and leaked
+/// (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
+/// holds `'static` descriptors. A remote plugin's descriptor has version
+/// `0.0.0` until more is known; its announced version is in
+/// [`PluginInfo::remote`](crate::PluginInfo::remote).
+///
+/// Give them to the registry
 /// ([`RegistryBuilder::remote`](crate::RegistryBuilder::remote)) and to the
 /// remote registry they announce to
 /// ([`RemoteRegistryBuilder::members`](super::RemoteRegistryBuilder::members)).
