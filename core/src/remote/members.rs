@@ -542,9 +542,15 @@ impl RemoteMembersBuilder {
                     version,
                     api: crate::API_VERSION,
                     description,
-                    crate_name: "(remote)",
-                    crate_version: "0.0.0",
-                    file: "(remote)",
+                    crate_name: match d.location {
+                        Location::LocalProcess => "(local process)",
+                        _ => "(remote)",
+                    },
+                    crate_version: version,
+                    file: match &d.binary {
+                        Some(b) => Box::leak(b.path.display().to_string().into_boxed_str()),
+                        None => "(announced)",
+                    },
                     line: 0,
                     dependencies: &[],
                     capabilities: &[],
