@@ -371,3 +371,77 @@ fn the_plugin_service_refuses_bad_and_repeated_names() {
         .unwrap_err();
     assert_eq!(err.to_string(), "plugin `calc.math` was added twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_knows_when_the_host_stopped_every_plugin() {
+    use pegboard_proto::v1::StopRequest;
+    let service = PluginService::builder()
+        .add::<dyn Classifier>("words", Arc::new(Words))
+        .add::<dyn Calc>("math", Arc::new(Math))
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        Server::builder()
+            .add_service(service.clone().into_server())
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let mut client = PluginClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let stop = |kind: &str, plugin: &str| StopRequest {
+        kind: kind.into(),
+        plugin: plugin.into(),
+    };
+    let all_stopped = service.all_stopped();
+    tokio::pin!(all_stopped);
+
+    let unknown = client
+        .stop(stop("classifier", "nobody"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unknown.error.is_some());
+    assert!(
+        client
+            .stop(stop("classifier", "words"))
+            .await
+            .unwrap()
+            .into_inner()
+            .error
+            .is_none()
+    );
+    // One plugin is still served: not yet.
+    assert!(futures_poll_once(all_stopped.as_mut()).await.is_none());
+    // And it still answers.
+    let math = stub::<dyn Calc>("math", Arc::new(transport(addr)));
+    tokio::task::spawn_blocking(move || math.ping())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        client
+            .stop(stop("calc", "math"))
+            .await
+            .unwrap()
+            .into_inner()
+            .error
+            .is_none()
+    );
+    tokio::time::timeout(Duration::from_secs(10), all_stopped)
+        .await
+        .expect("every plugin is stopped");
+}
+
+/// Polls `f` once: `Some` if it is ready.
+async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+    let mut f = f;
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
+}

@@ -1,7 +1,7 @@
 //! The plugin side: `pegboard.v1.Plugin` served from local plugins of remote
 //! kinds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -61,9 +61,11 @@ pub enum PluginServiceError {
 ///   `UNKNOWN_OPERATION`, undecodable arguments → `DECODE`, unencodable
 ///   result → `ENCODE`, panic → `PANIC`. The plugin's own `Err` is a
 ///   response, not an `InvokeError`.
-/// * Plugins are added already built, so `Start` and `Stop` only check that
-///   the plugin is served here (`UNKNOWN_PLUGIN` otherwise); the
-///   configuration is ignored for now.
+/// * Plugins are added already built, so `Start` only checks that the
+///   plugin is served here (`UNKNOWN_PLUGIN` otherwise; the configuration
+///   is ignored for now), and `Stop` records that the host stopped it:
+///   once every plugin served here is stopped,
+///   [`all_stopped`](PluginService::all_stopped) resolves.
 /// * `Health` answers `HEALTHY` for a plugin served here, and the status
 ///   `NOT_FOUND` for another.
 ///
@@ -94,6 +96,9 @@ pub enum PluginServiceError {
 pub struct PluginService {
     /// (kind, name) → the plugin's operations.
     plugins: Arc<HashMap<(String, String), Handler>>,
+    /// The plugins the host has sent `Stop` to; once it holds every one,
+    /// [`all_stopped`](Self::all_stopped) resolves.
+    stopped: Arc<tokio::sync::watch::Sender<HashSet<(String, String)>>>,
 }
 
 impl fmt::Debug for PluginService {
@@ -169,6 +174,7 @@ impl PluginServiceBuilder {
         }
         Ok(PluginService {
             plugins: Arc::new(plugins),
+            stopped: Arc::new(tokio::sync::watch::Sender::new(HashSet::new())),
         })
     }
 }
@@ -183,6 +189,17 @@ impl PluginService {
     /// `tonic::transport::Server`.
     pub fn into_server(self) -> PluginServer<PluginService> {
         PluginServer::new(self)
+    }
+
+    /// Resolves once the host has sent `Stop` to every plugin served here:
+    /// the plugin process has nothing left to do and may shut down (the
+    /// SDK's [`PluginProcess`](super::PluginProcess) then withdraws and
+    /// exits). Calls keep being served until then.
+    pub async fn all_stopped(&self) {
+        let mut stopped = self.stopped.subscribe();
+        let all = self.plugins.len();
+        // The sender lives in `self`, so the wait cannot fail.
+        let _ = stopped.wait_for(|s| s.len() >= all).await;
     }
 
     fn find(&self, kind: &str, plugin: &str) -> Option<&Handler> {
@@ -252,11 +269,14 @@ impl Plugin for PluginService {
 
     async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {
         let req = request.into_inner();
-        let error = self
-            .find(&req.kind, &req.plugin)
-            .is_none()
-            .then(|| unknown_plugin(&req.kind, &req.plugin));
-        Ok(Response::new(StopResponse { error }))
+        if self.find(&req.kind, &req.plugin).is_none() {
+            let error = Some(unknown_plugin(&req.kind, &req.plugin));
+            return Ok(Response::new(StopResponse { error }));
+        }
+        self.stopped.send_modify(|stopped| {
+            stopped.insert((req.kind, req.plugin));
+        });
+        Ok(Response::new(StopResponse { error: None }))
     }
 
     async fn health(
