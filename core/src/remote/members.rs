@@ -137,8 +137,14 @@ struct Member {
     name: &'static str,
     location: Location,
     requirement: VersionReq,
-    /// The binary a local process runs.
-    binary: Option<LocalBinary>,
+    /// The binaries a local process may run, highest version first: the
+    /// next is tried when the host refuses one's API (SPEC V3).
+    binaries: Vec<LocalBinary>,
+    /// The one it runs now, an index into `binaries`.
+    current: std::sync::atomic::AtomicUsize,
+    /// Why the host refused the last announcement of this plugin's API,
+    /// since it was last spawned.
+    refused: Mutex<Option<String>>,
     /// Where the plugin is reached, once it announced itself.
     link: watch::Sender<Option<Arc<Link>>>,
     /// The token the running process was given (local processes).
@@ -148,6 +154,13 @@ struct Member {
     /// The connection state the last health check saw, for the events that
     /// report changes.
     reported: AtomicU8,
+}
+
+impl Member {
+    /// The binary it runs now (local processes).
+    fn binary(&self) -> Option<&LocalBinary> {
+        self.binaries.get(self.current.load(Ordering::Acquire))
+    }
 }
 
 /// One announcement of a member: where to reach it.
@@ -237,7 +250,7 @@ struct Declared {
     name: String,
     location: Location,
     requirement: VersionReq,
-    binary: Option<LocalBinary>,
+    binaries: Vec<LocalBinary>,
     kind_type: fn() -> std::any::TypeId,
     factory: crate::descriptor::Factory,
 }
@@ -293,15 +306,34 @@ impl RemoteMembers {
         let Some(member) = self.member(id) else {
             return Ok(());
         };
-        let fits = Version::parse(version).is_ok_and(|v| member.requirement.matches(&v));
+        let announced = Version::parse(version).ok();
+        // A local process must be the version of the binary the host ran.
+        let (fits, requirement) = match member.binary() {
+            Some(b) => (
+                announced.as_ref() == Some(&b.version),
+                format!("={}", b.version),
+            ),
+            None => (
+                announced.is_some_and(|v| member.requirement.matches(&v)),
+                member.requirement.to_string(),
+            ),
+        };
         if fits {
             Ok(())
         } else {
             Err(super::RemoteError::UnexpectedVersion {
                 plugin_id: id.to_owned(),
                 version: version.to_owned(),
-                requirement: member.requirement.to_string(),
+                requirement,
             })
+        }
+    }
+
+    /// Records that the host refused the API of the member `id` (SPEC V3):
+    /// starting it then tries its next binary.
+    pub(crate) fn refused(&self, id: &str, reason: String) {
+        if let Some(member) = self.member(id) {
+            *lock(&member.refused) = Some(reason);
         }
     }
 
@@ -422,7 +454,7 @@ impl RemoteMembersBuilder {
         requirement: &str,
     ) -> Result<Self, MembersError> {
         let requirement = parse_requirement(K::NAME, name, requirement)?;
-        self.declare::<K>(name, Location::Remote, requirement, None)
+        self.declare::<K>(name, Location::Remote, requirement, Vec::new())
     }
 
     /// Declares the plugin `name` of kind `K`, run by the host from
@@ -441,7 +473,7 @@ impl RemoteMembersBuilder {
                 pre: binary.version.pre.clone(),
             }],
         };
-        self.declare::<K>(name, Location::LocalProcess, requirement, Some(binary))
+        self.declare::<K>(name, Location::LocalProcess, requirement, vec![binary])
     }
 
     /// Declares the plugin `name` of kind `K`, run by the host from the
@@ -460,10 +492,12 @@ impl RemoteMembersBuilder {
             source,
         })?;
         let plugin = found.plugins.iter().find(|p| p.name == name);
-        let binary = plugin.and_then(|p| p.pick(Some(&req))).cloned();
-        match binary {
-            Some(binary) => self.process::<K>(name, binary),
-            None => Err(MembersError::NoBinary {
+        let binaries: Vec<LocalBinary> = plugin
+            .map(|p| p.candidates(Some(&req)).cloned().collect())
+            .unwrap_or_default();
+        match binaries.is_empty() {
+            false => self.declare::<K>(name, Location::LocalProcess, req, binaries),
+            true => Err(MembersError::NoBinary {
                 id,
                 name: name.to_owned(),
                 dir: dir.to_owned(),
@@ -487,7 +521,7 @@ impl RemoteMembersBuilder {
         name: &str,
         location: Location,
         requirement: VersionReq,
-        binary: Option<LocalBinary>,
+        binaries: Vec<LocalBinary>,
     ) -> Result<Self, MembersError> {
         let id = format!("{}.{name}", K::NAME);
         if !is_valid_name(K::NAME) || !is_valid_name(name) {
@@ -502,7 +536,7 @@ impl RemoteMembersBuilder {
             name: name.to_owned(),
             location,
             requirement,
-            binary,
+            binaries,
             kind_type: crate::__private::type_id_of::<K>,
             factory: member_factory::<K>,
         });
@@ -523,12 +557,12 @@ impl RemoteMembersBuilder {
         let mut by_id = HashMap::with_capacity(self.members.len());
         for (i, d) in self.members.into_iter().enumerate() {
             let name: &'static str = Box::leak(d.name.into_boxed_str());
-            let version: &'static str = match &d.binary {
+            let version: &'static str = match d.binaries.first() {
                 Some(b) => Box::leak(b.version.to_string().into_boxed_str()),
                 None => "0.0.0",
             };
             let description: &'static str = Box::leak(
-                match &d.binary {
+                match d.binaries.first() {
                     Some(b) => format!("local plugin process {}", b.path.display()),
                     None => format!("remote plugin, version {}", d.requirement),
                 }
@@ -547,7 +581,7 @@ impl RemoteMembersBuilder {
                         _ => "(remote)",
                     },
                     crate_version: version,
-                    file: match &d.binary {
+                    file: match d.binaries.first() {
                         Some(b) => Box::leak(b.path.display().to_string().into_boxed_str()),
                         None => "(announced)",
                     },
@@ -565,7 +599,9 @@ impl RemoteMembersBuilder {
                 name,
                 location: d.location,
                 requirement: d.requirement,
-                binary: d.binary,
+                binaries: d.binaries,
+                current: std::sync::atomic::AtomicUsize::new(0),
+                refused: Mutex::new(None),
                 link: watch::Sender::new(None),
                 token: Mutex::new(None),
                 pid: std::sync::atomic::AtomicU32::new(0),
@@ -610,7 +646,7 @@ impl Members for RemoteMembers {
                 version: link.as_ref().map(|l| l.version.clone()),
                 requirement: Some(member.requirement.to_string()),
                 since_last_seen_ms: since.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-                binary: member.binary.as_ref().map(|b| b.path.display().to_string()),
+                binary: member.binary().map(|b| b.path.display().to_string()),
                 pid: (pid != 0).then_some(pid),
             }),
         })
@@ -755,19 +791,45 @@ impl MemberHooks {
 impl Lifecycle for MemberHooks {
     async fn start(&self) -> Result<(), BoxError> {
         let member = self.member();
-        if let Some(binary) = &member.binary {
-            self.spawn(binary).await?;
-        }
-        let announced = self.announced();
-        let child = lock(&self.child).clone();
-        match child {
-            Some(child) => tokio::select! {
-                r = announced => r,
-                status = child.wait_exit() => {
-                    Err(format!("the process {status} before it announced itself").into())
+        let Some(mut binary) = member.binary().cloned() else {
+            return self.announced().await;
+        };
+        loop {
+            *lock(&member.refused) = None;
+            self.spawn(&binary).await?;
+            let Some(child) = lock(&self.child).clone() else {
+                return Err("the process was not kept".into());
+            };
+            let status = tokio::select! {
+                r = self.announced() => return r,
+                status = child.wait_exit() => status,
+            };
+            let refused = lock(&member.refused).take();
+            let next = member.current.load(Ordering::Acquire) + 1;
+            match (refused, member.binaries.get(next)) {
+                // Its API is not this host's: the next version may be.
+                (Some(reason), Some(older)) => {
+                    tracing::event!(
+                        name: "plugin.process.fallback",
+                        Level::WARN,
+                        plugin_id = member.id.as_str(),
+                        refused = %binary.version,
+                        next = %older.version,
+                        reason = reason.as_str(),
+                        "plugin.process.fallback"
+                    );
+                    member.current.store(next, Ordering::Release);
+                    binary = older.clone();
                 }
-            },
-            None => announced.await,
+                (Some(reason), None) => {
+                    return Err(
+                        format!("no binary of it is compatible with this host: {reason}").into(),
+                    );
+                }
+                (None, _) => {
+                    return Err(format!("the process {status} before it announced itself").into());
+                }
+            }
         }
     }
 

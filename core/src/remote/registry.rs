@@ -303,7 +303,17 @@ impl RemoteRegistry {
         let provided = pegboard_api::api_version();
         let mut ids = Vec::with_capacity(req.plugins.len());
         for meta in &req.plugins {
-            let id = check_plugin(meta, &provided)?;
+            let id = match check_plugin(meta, &provided) {
+                Ok(id) => id,
+                Err(e) => {
+                    if let (Some(members), RemoteError::Incompatible { plugin_id, .. }) =
+                        (&self.shared.members, &e)
+                    {
+                        members.refused(plugin_id, e.to_string());
+                    }
+                    return Err(e);
+                }
+            };
             if ids.contains(&id) {
                 return Err(RemoteError::Repeated { plugin_id: id });
             }

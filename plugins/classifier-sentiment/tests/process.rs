@@ -23,6 +23,8 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_sentiment-plugin");
+/// The same plugin as "0.2.0", built against an API the host refuses.
+const NEXT: &str = env!("CARGO_BIN_EXE_sentiment-next");
 const TOKEN: &str = "process-s3cret";
 
 /// Every event of this test binary.
@@ -37,10 +39,16 @@ struct PluginDir(PathBuf);
 impl PluginDir {
     fn new(test: &str) -> PluginDir {
         let dir = std::env::temp_dir().join(format!("pegboard-{test}-{}", std::process::id()));
-        let version = dir.join("sentiment").join("0.1.0");
+        let dir = PluginDir(dir);
+        dir.add("0.1.0", BINARY);
+        dir
+    }
+
+    /// Puts `binary` in the directory as version `version`.
+    fn add(&self, version: &str, binary: &str) {
+        let version = self.0.join("sentiment").join(version);
         std::fs::create_dir_all(&version).unwrap();
-        std::os::unix::fs::symlink(BINARY, version.join("sentiment-plugin")).unwrap();
-        PluginDir(dir)
+        std::os::unix::fs::symlink(binary, version.join("sentiment-plugin")).unwrap();
     }
 }
 
@@ -60,14 +68,19 @@ impl Host {
     /// A host whose plugin directory holds the sentiment binary, with
     /// `restart` as its restart settings.
     async fn start(test: &str, restart: &str) -> Host {
+        Self::start_with(PluginDir::new(test), "^0.1", restart).await
+    }
+
+    /// A host whose plugin directory is `dir`, declaring the sentiment
+    /// plugin with the version requirement `requirement`.
+    async fn start_with(dir: PluginDir, requirement: &str, restart: &str) -> Host {
         logs();
-        let dir = PluginDir::new(test);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let members = RemoteMembers::builder()
             .host(format!("http://{addr}"))
             .stop_grace(Duration::from_secs(5))
-            .process_from_dir::<dyn Classifier>("sentiment", &dir.0, "^0.1")
+            .process_from_dir::<dyn Classifier>("sentiment", &dir.0, requirement)
             .unwrap()
             .build()
             .unwrap();
@@ -290,4 +303,43 @@ async fn a_host_that_shuts_down_leaves_no_process_behind() {
             .any(|e| e["plugin_id"] == "classifier.sentiment" && e["pid"] == pid.to_string()),
         "{stopped:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_whose_api_is_refused_gives_way_to_the_next_version() {
+    let dir = PluginDir::new("fallback");
+    dir.add("0.2.0", NEXT);
+    let host = Host::start_with(dir, "*", r#"{ policy = "never" }"#).await;
+    let report = host.supervisor.start().await;
+    assert_eq!(report.running, ["classifier.sentiment"], "{report:?}");
+
+    // 0.2.0 was tried first and refused (its API is 99.0); 0.1.0 runs.
+    let fallback: Vec<_> = logs()
+        .named("plugin.process.fallback")
+        .into_iter()
+        .filter(|e| e["plugin_id"] == "classifier.sentiment")
+        .collect();
+    assert_eq!(fallback.len(), 1, "{fallback:?}");
+    assert_eq!(
+        (
+            fallback[0]["refused"].as_str(),
+            fallback[0]["next"].as_str()
+        ),
+        ("0.2.0", "0.1.0")
+    );
+    assert!(fallback[0]["reason"].contains("99.0"), "{fallback:?}");
+    let info = host.info();
+    let remote = info.remote.unwrap();
+    assert_eq!(remote.version.as_deref(), Some("0.1.0"));
+    assert!(
+        remote
+            .binary
+            .unwrap()
+            .ends_with("sentiment/0.1.0/sentiment-plugin")
+    );
+    assert_eq!(
+        host.classify("good").await,
+        (CallResult::Ok, Some(vec!["positive".to_owned()]))
+    );
+    host.supervisor.shutdown().await;
 }
