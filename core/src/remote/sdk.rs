@@ -43,6 +43,18 @@ pub const ENV_LISTEN: &str = "PEGBOARD_LISTEN";
 /// address>`); needed when listening on `0.0.0.0` or behind a proxy.
 pub const ENV_ADVERTISE: &str = "PEGBOARD_ADVERTISE";
 
+/// The CA certificate (a PEM file) that signed the host's certificate,
+/// trusted when `PEGBOARD_HOST` is `https://` (and only then); required
+/// for `https://`. Feature `remote-tls`.
+pub const ENV_TLS_CA: &str = "PEGBOARD_TLS_CA";
+/// The plugin's certificate chain (a PEM file, leaf first), presented to a
+/// host that requires mutual TLS; with `PEGBOARD_TLS_KEY`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_CERT: &str = "PEGBOARD_TLS_CERT";
+/// The private key (a PEM file) of `PEGBOARD_TLS_CERT`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_KEY: &str = "PEGBOARD_TLS_KEY";
+
 /// Where the plugin service listens unless told otherwise.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
@@ -130,6 +142,11 @@ pub enum ServeError {
         /// The host's message.
         message: String,
     },
+    /// The TLS settings for the host could not be built (a file that
+    /// cannot be read or holds no certificate or key).
+    #[cfg(feature = "remote-tls")]
+    #[error("TLS to the host: {0}")]
+    Tls(#[from] super::tls::TlsError),
     /// The gRPC server failed.
     #[error("the plugin service failed: {0}")]
     Server(#[source] tonic::transport::Error),
@@ -202,6 +219,14 @@ impl Metadata {
 /// | `PEGBOARD_TOKEN` | [`token`](Self::token) | required |
 /// | `PEGBOARD_LISTEN` | [`listen`](Self::listen) | `127.0.0.1:0` |
 /// | `PEGBOARD_ADVERTISE` | [`advertise`](Self::advertise) | `http://<bound address>` |
+/// | `PEGBOARD_TLS_CA` | `host_tls` | required when `PEGBOARD_HOST` is `https://` |
+/// | `PEGBOARD_TLS_CERT`, `PEGBOARD_TLS_KEY` | `host_tls` | no client certificate |
+///
+/// An `https://` host is reached over TLS (feature `remote-tls`), trusting
+/// the CA of `PEGBOARD_TLS_CA` and, when the host requires mutual TLS,
+/// presenting the certificate of `PEGBOARD_TLS_CERT` and `PEGBOARD_TLS_KEY`
+/// (PEM files); `host_tls` gives the same settings in code. TLS settings
+/// with an `http://` host are refused rather than ignored.
 ///
 /// Serving: binds, starts `pegboard.v1.Plugin` and `grpc.health.v1.Health`,
 /// waits until its own health check answers, then announces the plugins
@@ -241,6 +266,8 @@ pub struct PluginProcess {
     token: Option<String>,
     listen: Option<SocketAddr>,
     advertise: Option<String>,
+    #[cfg(feature = "remote-tls")]
+    host_tls: Option<super::tls::ClientTls>,
     announce_timeout: Duration,
     call_timeout: Duration,
 }
@@ -260,6 +287,7 @@ impl fmt::Debug for PluginProcess {
             .field("node", &self.node)
             .field("listen", &self.listen)
             .field("advertise", &self.advertise)
+            .field("tls", &self.tls_debug())
             .finish_non_exhaustive()
     }
 }
@@ -310,6 +338,8 @@ impl PluginProcess {
             token: None,
             listen: None,
             advertise: None,
+            #[cfg(feature = "remote-tls")]
+            host_tls: None,
             announce_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(10),
         }
@@ -373,6 +403,25 @@ impl PluginProcess {
     pub fn advertise(mut self, uri: impl Into<String>) -> Self {
         self.advertise = Some(uri.into());
         self
+    }
+
+    /// Reaches the host over TLS with these settings (else from
+    /// `PEGBOARD_TLS_CA`, `PEGBOARD_TLS_CERT` and `PEGBOARD_TLS_KEY`); the
+    /// host's URI must be `https://`. Feature `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn host_tls(mut self, tls: super::tls::ClientTls) -> Self {
+        self.host_tls = Some(tls);
+        self
+    }
+
+    #[cfg(feature = "remote-tls")]
+    fn tls_debug(&self) -> Option<&super::tls::ClientTls> {
+        self.host_tls.as_ref()
+    }
+
+    #[cfg(not(feature = "remote-tls"))]
+    fn tls_debug(&self) -> Option<()> {
+        None
     }
 
     /// How long the first announcement is retried while the host is
@@ -563,13 +612,78 @@ impl PluginProcess {
             Some(a) => Some(a.clone()),
             None => read(ENV_ADVERTISE, "advertised address (PEGBOARD_ADVERTISE)")?,
         };
+        let https = host
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        let tls_env = [ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY]
+            .into_iter()
+            .find(|var| env(var).is_some());
+        #[cfg(not(feature = "remote-tls"))]
+        if https || tls_env.is_some() {
+            return Err(ServeError::Invalid {
+                what: "host's registry address (PEGBOARD_HOST)",
+                value: host,
+                reason: "TLS (https://, PEGBOARD_TLS_*) needs pegboard's `remote-tls` feature"
+                    .to_owned(),
+            });
+        }
+        #[cfg(feature = "remote-tls")]
+        let tls = match (&self.host_tls, https) {
+            (Some(tls), true) => Some(tls.clone()),
+            (None, false) => {
+                if let Some(var) = tls_env {
+                    return Err(not_https(host, &format!("{var} is set")));
+                }
+                None
+            }
+            (Some(_), false) => return Err(not_https(host, "TLS settings were given")),
+            (None, true) => {
+                let what = "the CA certificate of the host's https:// address (PEGBOARD_TLS_CA)";
+                let ca = read(ENV_TLS_CA, what)?.ok_or(ServeError::MissingEnv {
+                    var: ENV_TLS_CA,
+                    what,
+                })?;
+                let mut tls = super::tls::ClientTls::from_ca_file(ca)?;
+                let cert = read(ENV_TLS_CERT, "the plugin's certificate (PEGBOARD_TLS_CERT)")?;
+                let key = read(ENV_TLS_KEY, "the plugin's private key (PEGBOARD_TLS_KEY)")?;
+                match (cert, key) {
+                    (Some(cert), Some(key)) => tls = tls.identity_files(cert, key)?,
+                    (None, None) => {}
+                    (Some(_), None) => {
+                        return Err(ServeError::MissingEnv {
+                            var: ENV_TLS_KEY,
+                            what: "the private key of PEGBOARD_TLS_CERT",
+                        });
+                    }
+                    (None, Some(_)) => {
+                        return Err(ServeError::MissingEnv {
+                            var: ENV_TLS_CERT,
+                            what: "the certificate of PEGBOARD_TLS_KEY",
+                        });
+                    }
+                }
+                Some(tls)
+            }
+        };
         Ok(Settings {
             host,
             node,
             token,
             listen,
             advertise,
+            #[cfg(feature = "remote-tls")]
+            tls,
         })
+    }
+}
+
+/// TLS settings with a host address that is not `https://`.
+#[cfg(feature = "remote-tls")]
+fn not_https(host: String, why: &str) -> ServeError {
+    ServeError::Invalid {
+        what: "host's registry address (PEGBOARD_HOST)",
+        value: host,
+        reason: format!("{why}, but TLS needs an https:// address"),
     }
 }
 
@@ -580,16 +694,28 @@ struct Settings {
     token: String,
     listen: SocketAddr,
     advertise: Option<String>,
+    /// With an `https://` host.
+    #[cfg(feature = "remote-tls")]
+    tls: Option<super::tls::ClientTls>,
 }
 
 impl Settings {
     fn channel(&self, timeout: Duration) -> Result<Channel, ServeError> {
-        let endpoint =
-            Endpoint::from_shared(self.host.clone()).map_err(|e| ServeError::Invalid {
+        #[cfg(feature = "remote-tls")]
+        let endpoint = match &self.tls {
+            Some(tls) => Some(tls.endpoint(&self.host)?),
+            None => None,
+        };
+        #[cfg(not(feature = "remote-tls"))]
+        let endpoint = None;
+        let endpoint = match endpoint {
+            Some(endpoint) => endpoint,
+            None => Endpoint::from_shared(self.host.clone()).map_err(|e| ServeError::Invalid {
                 what: "host's registry address (PEGBOARD_HOST)",
                 value: self.host.clone(),
                 reason: e.to_string(),
-            })?;
+            })?,
+        };
         Ok(endpoint
             .connect_timeout(timeout)
             .timeout(timeout)
@@ -952,5 +1078,115 @@ mod tests {
             .unwrap();
         let err = s.token_value().unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[cfg(feature = "remote-tls")]
+    #[test]
+    fn an_https_host_takes_its_tls_settings_from_the_environment() {
+        let dir = std::env::temp_dir().join(format!("pegboard-sdk-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = |name: &str, label: &str| {
+            let path = dir.join(name);
+            std::fs::write(
+                &path,
+                format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n"),
+            )
+            .unwrap();
+            path.display().to_string()
+        };
+        let ca = pem("ca.pem", "CERTIFICATE");
+        let cert = pem("plugin.pem", "CERTIFICATE");
+        let key = pem("plugin.key", "PRIVATE KEY");
+        let base = [
+            (ENV_HOST, "https://host:1"),
+            (ENV_NODE, "n"),
+            (ENV_TOKEN, "t"),
+        ];
+        let with = |more: &[(&'static str, &str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(more);
+            PluginProcess::new().resolve(env(&vars))
+        };
+
+        let err = with(&[]).err().unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_CA,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let s = with(&[(ENV_TLS_CA, &ca)]).unwrap();
+        assert!(!s.tls.as_ref().unwrap().has_identity());
+        let s = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_CERT, &cert),
+            (ENV_TLS_KEY, &key),
+        ])
+        .unwrap();
+        assert!(s.tls.as_ref().unwrap().has_identity());
+        let err = with(&[(ENV_TLS_CA, &ca), (ENV_TLS_CERT, &cert)])
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_KEY,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // A file that is not there is named.
+        let err = with(&[(ENV_TLS_CA, "/nonexistent/ca.pem")]).err().unwrap();
+        assert!(matches!(err, ServeError::Tls(_)), "{err}");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        // The key given as the CA.
+        let err = with(&[(ENV_TLS_CA, &key)]).err().unwrap();
+        assert!(err.to_string().contains(&key), "{err}");
+
+        // TLS settings with an http:// host are refused, not ignored.
+        let err = PluginProcess::new()
+            .resolve(env(&[
+                (ENV_HOST, "http://host:1"),
+                (ENV_NODE, "n"),
+                (ENV_TOKEN, "t"),
+                (ENV_TLS_CA, &ca),
+            ]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("PEGBOARD_TLS_CA"), "{err}");
+        let tls = super::super::tls::ClientTls::from_ca_file(&ca).unwrap();
+        let err = PluginProcess::new()
+            .host("http://host:1")
+            .node("n")
+            .token("t")
+            .host_tls(tls.clone())
+            .resolve(env(&[]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("https://"), "{err}");
+        // The builder's settings win over the environment's.
+        let s = PluginProcess::new()
+            .host("https://host:1")
+            .node("n")
+            .token("t")
+            .host_tls(tls)
+            .resolve(env(&[(ENV_TLS_CA, "/nonexistent/ca.pem")]))
+            .unwrap();
+        assert!(s.tls.is_some());
+        // A plaintext host without TLS settings stays plaintext.
+        let s = PluginProcess::new()
+            .resolve(env(&[
+                (ENV_HOST, "http://host:1"),
+                (ENV_NODE, "n"),
+                (ENV_TOKEN, "t"),
+            ]))
+            .unwrap();
+        assert!(s.tls.is_none());
     }
 }
