@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
-use pegboard::Catalog;
 use pegboard::remote::{
-    ClientTls, Metadata, PluginProcess, RemotePlugin, RemoteRegistry, ServeError, ServerTls,
+    ClientTls, GrpcTransport, Metadata, PluginProcess, RemoteMembers, RemotePlugin, RemoteRegistry,
+    ServeError, ServerTls, stub,
 };
+use pegboard::{Catalog, Registry, Supervisor};
 use pegboard_proto::health::pb::HealthCheckRequest;
 use pegboard_proto::health::pb::health_check_response::ServingStatus;
 use pegboard_proto::health::pb::health_client::HealthClient;
@@ -105,7 +106,14 @@ impl Host {
     async fn start(tls: &ServerTls) -> Host {
         // No compiled-in plugins, so any announced id is free.
         let catalog = Catalog::new([]).unwrap();
-        let remote = RemoteRegistry::builder(&catalog, TOKEN).build().unwrap();
+        Host::serve(
+            RemoteRegistry::builder(&catalog, TOKEN).build().unwrap(),
+            tls,
+        )
+        .await
+    }
+
+    async fn serve(remote: RemoteRegistry, tls: &ServerTls) -> Host {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -370,6 +378,69 @@ async fn mutual_tls_refuses_clients_without_a_certificate_of_its_ca() {
     assert_eq!(listed.node, "node-tls");
     shut_down(stop, task).await;
     assert!(host.remote.list().is_empty(), "{:?}", host.remote.list());
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_calls_a_plugin_service_that_serves_tls() {
+    let ca = Ca::new("test CA");
+    let trust = ClientTls::from_ca_pem(ca.pem()).unwrap();
+    let members = RemoteMembers::builder()
+        .remote::<dyn Classifier>("words", "*")
+        .unwrap()
+        .plugin_tls(trust.clone())
+        .build()
+        .unwrap();
+    let registry = Arc::new(
+        Registry::builder()
+            .descriptors([])
+            .remote(&members)
+            .build()
+            .unwrap(),
+    );
+    let remote = RemoteRegistry::builder(registry.catalog(), TOKEN)
+        .members(&members)
+        .build()
+        .unwrap();
+    let leaf = ca.server();
+    let host = Host::serve(remote, &ServerTls::from_pem(leaf.cert, leaf.key).unwrap()).await;
+
+    let leaf = ca.server();
+    let (stop, task) =
+        spawn(process(&host, trust).serve_tls(ServerTls::from_pem(leaf.cert, leaf.key).unwrap()));
+    let listed = host.wait_for_words().await;
+    assert!(
+        listed.address.starts_with("https://127.0.0.1:"),
+        "{}",
+        listed.address
+    );
+
+    // Started (the host calls its Start over TLS) and dispatched to.
+    let supervisor = Supervisor::new(registry.clone());
+    let report = supervisor.start().await;
+    assert_eq!(report.running, ["classifier.words"], "{report:?}");
+    let out = registry
+        .dispatch::<dyn Classifier>()
+        .fan_out_blocking(|c| c.classify("over tls"))
+        .await;
+    assert_eq!(
+        out.get("classifier.words").unwrap().value,
+        Some(vec!["over".to_owned(), "tls".to_owned()])
+    );
+
+    // Plaintext to the plugin's TLS service fails.
+    let plain = listed.address.replacen("https://", "http://", 1);
+    let plain = GrpcTransport::connect_lazy(&plain, tokio::runtime::Handle::current())
+        .unwrap()
+        .timeout(DEADLINE);
+    let words = stub::<dyn Classifier>("words", Arc::new(plain));
+    let answer = tokio::task::spawn_blocking(move || words.classify("in clear"))
+        .await
+        .unwrap();
+    assert!(answer.is_err(), "{answer:?}");
+
+    supervisor.shutdown().await;
+    shut_down(stop, task).await;
     host.stop().await;
 }
 

@@ -11,6 +11,7 @@
 //! cert = "host.pem"              # certificate chain, PEM, leaf first
 //! key = "host.key"               # its private key, PEM
 //! client_ca = "plugins-ca.pem"   # optional: mutual TLS, plugins need a certificate it signed
+//! plugin_ca = "plugins-ca.pem"   # optional: calls plugins that serve https:// (PEGBOARD_TLS_SERVE_CERT)
 //!
 //! [remote.plugins."classifier.sentiment"]
 //! location = "local_process"     # spawned from plugin_dir by the host
@@ -78,6 +79,12 @@ pub struct TlsConfig {
     /// plugin without such a certificate is refused at the handshake.
     #[serde(default)]
     pub client_ca: Option<PathBuf>,
+    /// The CA that signed the certificates of plugin services announced at
+    /// `https://` addresses (plugins serving with `PEGBOARD_TLS_SERVE_CERT`):
+    /// the host calls them over TLS. Without it, such plugins cannot be
+    /// called.
+    #[serde(default)]
+    pub plugin_ca: Option<PathBuf>,
 }
 
 impl Default for RemoteConfig {
@@ -166,6 +173,12 @@ impl RemoteConfig {
         let mut builder = RemoteMembers::builder()
             .host(host)
             .stop_grace(Duration::from_millis(self.stop_grace_ms));
+        #[cfg(feature = "remote-tls")]
+        if let Some(ca) = self.tls.as_ref().and_then(|t| t.plugin_ca.as_ref()) {
+            let tls = crate::remote::ClientTls::from_ca_file(ca)
+                .map_err(|e| format!("[remote.tls] plugin_ca: {e}"))?;
+            builder = builder.plugin_tls(tls);
+        }
         for (id, declaration) in &self.plugins {
             let (kind, name) = id
                 .split_once('.')
@@ -300,11 +313,27 @@ mod tests {
                 cert,
                 key,
                 client_ca: Some("/nonexistent/plugins-ca.pem".into()),
+                plugin_ca: None,
             }),
             ..RemoteConfig::default()
         };
         let err = c.server_tls().unwrap_err().to_string();
         assert!(err.contains("/nonexistent/plugins-ca.pem"), "{err}");
         assert!(err.contains("client CA"), "{err}");
+
+        let mut tls = c.tls.clone().unwrap();
+        tls.client_ca = None;
+        tls.plugin_ca = Some("/nonexistent/plugin-services-ca.pem".into());
+        let c = RemoteConfig {
+            tls: Some(tls),
+            ..RemoteConfig::default()
+        };
+        assert!(c.server_tls().unwrap().is_some());
+        let err = c
+            .members(&[], "https://127.0.0.1:1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/plugin-services-ca.pem"), "{err}");
+        assert!(err.contains("plugin_ca"), "{err}");
     }
 }

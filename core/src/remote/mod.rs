@@ -48,8 +48,11 @@
 //! certificate) and, for mutual TLS, `PEGBOARD_TLS_CERT` and
 //! `PEGBOARD_TLS_KEY`, or from `PluginProcess::host_tls`. The bearer token
 //! is still required over TLS. Without TLS everything is plaintext
-//! `http://`, the token included; a plugin's own `pegboard.v1.Plugin`
-//! service, which the host calls, is plaintext either way.
+//! `http://`, the token included. A plugin's own `pegboard.v1.Plugin`
+//! service, which the host calls, is plaintext unless the plugin serves it
+//! with TLS too (`PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY`, or
+//! `PluginProcess::serve_tls`; announced as `https://`), and the host calls
+//! it with `RemoteMembersBuilder::plugin_tls` (`GrpcTransport::connect_lazy_tls`).
 //!
 //! Log events (`tracing`, the name is also the message):
 //!
@@ -110,7 +113,8 @@ pub use process::{PluginChild, ProcessError, StopOutcome};
 pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
 pub use sdk::{
     DEFAULT_LISTEN, ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TLS_CA, ENV_TLS_CERT,
-    ENV_TLS_KEY, ENV_TOKEN, Metadata, PluginProcess, ServeError, serve,
+    ENV_TLS_KEY, ENV_TLS_SERVE_CERT, ENV_TLS_SERVE_KEY, ENV_TOKEN, Metadata, PluginProcess,
+    ServeError, serve,
 };
 pub use service::RegistryService;
 #[cfg(feature = "remote-tls")]

@@ -55,6 +55,14 @@ pub const ENV_TLS_CERT: &str = "PEGBOARD_TLS_CERT";
 /// `remote-tls`.
 pub const ENV_TLS_KEY: &str = "PEGBOARD_TLS_KEY";
 
+/// The plugin service's own certificate chain (a PEM file, leaf first):
+/// with `PEGBOARD_TLS_SERVE_KEY`, the plugin serves `pegboard.v1.Plugin`
+/// over TLS and advertises `https://` by default. Feature `remote-tls`.
+pub const ENV_TLS_SERVE_CERT: &str = "PEGBOARD_TLS_SERVE_CERT";
+/// The private key (a PEM file) of `PEGBOARD_TLS_SERVE_CERT`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_SERVE_KEY: &str = "PEGBOARD_TLS_SERVE_KEY";
+
 /// Where the plugin service listens unless told otherwise.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
@@ -142,10 +150,11 @@ pub enum ServeError {
         /// The host's message.
         message: String,
     },
-    /// The TLS settings for the host could not be built (a file that
-    /// cannot be read or holds no certificate or key).
+    /// The TLS settings (to the host, or of the plugin service) could not
+    /// be built: a file that cannot be read or holds no certificate or
+    /// key, or a key that does not match its certificate.
     #[cfg(feature = "remote-tls")]
-    #[error("TLS to the host: {0}")]
+    #[error("TLS: {0}")]
     Tls(#[from] super::tls::TlsError),
     /// The gRPC server failed.
     #[error("the plugin service failed: {0}")]
@@ -221,12 +230,20 @@ impl Metadata {
 /// | `PEGBOARD_ADVERTISE` | [`advertise`](Self::advertise) | `http://<bound address>` |
 /// | `PEGBOARD_TLS_CA` | `host_tls` | required when `PEGBOARD_HOST` is `https://` |
 /// | `PEGBOARD_TLS_CERT`, `PEGBOARD_TLS_KEY` | `host_tls` | no client certificate |
+/// | `PEGBOARD_TLS_SERVE_CERT`, `PEGBOARD_TLS_SERVE_KEY` | `serve_tls` | plaintext plugin service |
 ///
 /// An `https://` host is reached over TLS (feature `remote-tls`), trusting
 /// the CA of `PEGBOARD_TLS_CA` and, when the host requires mutual TLS,
 /// presenting the certificate of `PEGBOARD_TLS_CERT` and `PEGBOARD_TLS_KEY`
 /// (PEM files); `host_tls` gives the same settings in code. TLS settings
-/// with an `http://` host are refused rather than ignored.
+/// with an `http://` host are refused rather than ignored. With
+/// `PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY` (or `serve_tls`)
+/// the plugin's own service is served over TLS too, advertised as
+/// `https://<bound address>` by default; the host then needs the CA of that
+/// certificate (`RemoteMembersBuilder::plugin_tls`). A TLS plugin service is
+/// announced as soon as its server runs (its listener is already bound),
+/// without the health check a plaintext one gets first: the plugin cannot
+/// check its own certificate.
 ///
 /// Serving: binds, starts `pegboard.v1.Plugin` and `grpc.health.v1.Health`,
 /// waits until its own health check answers, then announces the plugins
@@ -268,6 +285,8 @@ pub struct PluginProcess {
     advertise: Option<String>,
     #[cfg(feature = "remote-tls")]
     host_tls: Option<super::tls::ClientTls>,
+    #[cfg(feature = "remote-tls")]
+    serve_tls: Option<super::tls::ServerTls>,
     announce_timeout: Duration,
     call_timeout: Duration,
 }
@@ -340,6 +359,8 @@ impl PluginProcess {
             advertise: None,
             #[cfg(feature = "remote-tls")]
             host_tls: None,
+            #[cfg(feature = "remote-tls")]
+            serve_tls: None,
             announce_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(10),
         }
@@ -414,6 +435,16 @@ impl PluginProcess {
         self
     }
 
+    /// Serves the plugin service over TLS with these settings (else from
+    /// `PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY`); the default
+    /// advertised address becomes `https://<bound address>`. Feature
+    /// `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn serve_tls(mut self, tls: super::tls::ServerTls) -> Self {
+        self.serve_tls = Some(tls);
+        self
+    }
+
     #[cfg(feature = "remote-tls")]
     fn tls_debug(&self) -> Option<&super::tls::ClientTls> {
         self.host_tls.as_ref()
@@ -469,6 +500,13 @@ impl PluginProcess {
         let client = RegistryClient::new(settings.channel(self.call_timeout)?);
         let token = settings.token_value()?;
 
+        #[cfg(feature = "remote-tls")]
+        let (mut server, scheme) = match &settings.serve_tls {
+            Some(tls) => (tls.server()?, "https"),
+            None => (Server::builder(), "http"),
+        };
+        #[cfg(not(feature = "remote-tls"))]
+        let (mut server, scheme) = (Server::builder(), "http");
         let incoming = TcpIncoming::bind(settings.listen).map_err(|source| ServeError::Bind {
             address: settings.listen,
             source,
@@ -482,14 +520,14 @@ impl PluginProcess {
             None if bound.ip().is_unspecified() => {
                 return Err(ServeError::Unadvertisable { bound });
             }
-            None => format!("http://{bound}"),
+            None => format!("{scheme}://{bound}"),
         };
 
         let (reporter, health) = pegboard_proto::health::server::health_reporter();
         reporter.set_serving::<PluginServer<PluginService>>().await;
         let (stop, stopped) = oneshot::channel::<()>();
         let (ended, server_ended) = oneshot::channel::<()>();
-        let server = Server::builder()
+        let server = server
             .add_service(health)
             .add_service(service.into_server())
             .serve_with_incoming_shutdown(incoming, async {
@@ -519,8 +557,10 @@ impl PluginProcess {
                 _ = server_ended => {}
             }
         };
+        // A TLS service is not probed: see the type's docs.
+        let probe = (scheme == "http").then_some(bound);
         let outcome = agent
-            .run(bound, self.announce_timeout, self.call_timeout, shutdown)
+            .run(probe, self.announce_timeout, self.call_timeout, shutdown)
             .await;
 
         reporter
@@ -618,6 +658,40 @@ impl PluginProcess {
         let tls_env = [ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY]
             .into_iter()
             .find(|var| env(var).is_some());
+        let serve_cert = read(
+            ENV_TLS_SERVE_CERT,
+            "the plugin service's certificate (PEGBOARD_TLS_SERVE_CERT)",
+        )?;
+        let serve_key = read(
+            ENV_TLS_SERVE_KEY,
+            "the plugin service's private key (PEGBOARD_TLS_SERVE_KEY)",
+        )?;
+        #[cfg(not(feature = "remote-tls"))]
+        if serve_cert.is_some() || serve_key.is_some() {
+            return Err(ServeError::Invalid {
+                what: "plugin service's certificate (PEGBOARD_TLS_SERVE_CERT)",
+                value: serve_cert.or(serve_key).unwrap_or_default(),
+                reason: "TLS needs pegboard's `remote-tls` feature".to_owned(),
+            });
+        }
+        #[cfg(feature = "remote-tls")]
+        let serve_tls = match (&self.serve_tls, serve_cert, serve_key) {
+            (Some(tls), _, _) => Some(tls.clone()),
+            (None, Some(cert), Some(key)) => Some(super::tls::ServerTls::from_files(cert, key)?),
+            (None, None, None) => None,
+            (None, Some(_), None) => {
+                return Err(ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_KEY,
+                    what: "the private key of PEGBOARD_TLS_SERVE_CERT",
+                });
+            }
+            (None, None, Some(_)) => {
+                return Err(ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_CERT,
+                    what: "the certificate of PEGBOARD_TLS_SERVE_KEY",
+                });
+            }
+        };
         #[cfg(not(feature = "remote-tls"))]
         if https || tls_env.is_some() {
             return Err(ServeError::Invalid {
@@ -673,6 +747,8 @@ impl PluginProcess {
             advertise,
             #[cfg(feature = "remote-tls")]
             tls,
+            #[cfg(feature = "remote-tls")]
+            serve_tls,
         })
     }
 }
@@ -697,6 +773,9 @@ struct Settings {
     /// With an `https://` host.
     #[cfg(feature = "remote-tls")]
     tls: Option<super::tls::ClientTls>,
+    /// The plugin service's own TLS.
+    #[cfg(feature = "remote-tls")]
+    serve_tls: Option<super::tls::ServerTls>,
 }
 
 impl Settings {
@@ -767,15 +846,17 @@ impl Agent {
     /// must be withdrawn.
     async fn run(
         mut self,
-        bound: SocketAddr,
+        probe: Option<SocketAddr>,
         announce_timeout: Duration,
         ready_timeout: Duration,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), ServeError> {
         let mut shutdown = std::pin::pin!(shutdown.fuse());
-        tokio::select! {
-            r = wait_ready(bound, ready_timeout) => r?,
-            () = &mut shutdown => return Ok(()),
+        if let Some(bound) = probe {
+            tokio::select! {
+                r = wait_ready(bound, ready_timeout) => r?,
+                () = &mut shutdown => return Ok(()),
+            }
         }
         let deadline = Instant::now() + announce_timeout;
         let Some(mut session) = self
@@ -1179,6 +1260,35 @@ mod tests {
             .resolve(env(&[(ENV_TLS_CA, "/nonexistent/ca.pem")]))
             .unwrap();
         assert!(s.tls.is_some());
+        // The plugin's own service: both files or neither.
+        let s = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_SERVE_CERT, &cert),
+            (ENV_TLS_SERVE_KEY, &key),
+        ])
+        .unwrap();
+        assert!(s.serve_tls.is_some());
+        let err = with(&[(ENV_TLS_CA, &ca), (ENV_TLS_SERVE_CERT, &cert)])
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_KEY,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_SERVE_CERT, &cert),
+            (ENV_TLS_SERVE_KEY, &cert),
+        ])
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("no private key"), "{err}");
         // A plaintext host without TLS settings stays plaintext.
         let s = PluginProcess::new()
             .resolve(env(&[
@@ -1188,5 +1298,6 @@ mod tests {
             ]))
             .unwrap();
         assert!(s.tls.is_none());
+        assert!(s.serve_tls.is_none());
     }
 }
