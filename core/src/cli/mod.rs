@@ -420,6 +420,16 @@ impl Cli {
         let invalid = |e: &dyn std::fmt::Display| Failed::invalid(e.to_string());
         #[cfg(feature = "remote")]
         if let Some(config) = self.remote_config(document)? {
+            let tls = config.server_tls().map_err(|e| invalid(&e))?;
+            #[cfg(feature = "remote-tls")]
+            let mut server = match &tls {
+                Some(tls) => tls
+                    .server()
+                    .map_err(|e| invalid(&format!("[remote.tls]: {e}")))?,
+                None => tonic::transport::Server::builder(),
+            };
+            #[cfg(not(feature = "remote-tls"))]
+            let mut server = tonic::transport::Server::builder();
             let listener = tokio::net::TcpListener::bind(&config.listen)
                 .await
                 .map_err(|e| {
@@ -428,7 +438,8 @@ impl Cli {
             let addr = listener
                 .local_addr()
                 .map_err(|e| Failed::usage(format!("[remote] {e}")))?;
-            let host = format!("http://{addr}");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let host = format!("{scheme}://{addr}");
             let members = config
                 .members(&self.remote_kinds, &host)
                 .map_err(|e| invalid(&e))?;
@@ -446,7 +457,7 @@ impl Cli {
             // Served until the runtime ends, after the plugins stopped:
             // their processes withdraw on the way out.
             tokio::spawn(
-                tonic::transport::Server::builder()
+                server
                     .add_service(service.health_service().await)
                     .add_service(service.service())
                     .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),

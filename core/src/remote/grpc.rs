@@ -63,6 +63,23 @@ impl GrpcTransport {
         Ok(Self::new(channel, handle))
     }
 
+    /// A transport to the plugin service at the `https://` URI `address`
+    /// over TLS with `tls`, connecting on the first call (and again after a
+    /// broken connection). Feature `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn connect_lazy_tls(
+        address: &str,
+        tls: &super::tls::ClientTls,
+        handle: Handle,
+    ) -> Result<Self, super::tls::TlsError> {
+        let endpoint = tls.endpoint(address)?;
+        let channel = {
+            let _entered = handle.enter();
+            endpoint.connect_lazy()
+        };
+        Ok(Self::new(channel, handle))
+    }
+
     /// How long one call may take (default [`DEFAULT_TIMEOUT`]); a call that
     /// takes longer fails with [`TransportError::Timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {

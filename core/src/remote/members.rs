@@ -126,6 +126,9 @@ struct Shared {
     node: String,
     stop_grace: Duration,
     call_timeout: Duration,
+    /// How `https://` plugin services are called.
+    #[cfg(feature = "remote-tls")]
+    plugin_tls: Option<super::tls::ClientTls>,
     /// The remote registry the members announce to, once one is built
     /// with them.
     registry: OnceLock<WeakRemoteRegistry>,
@@ -242,6 +245,8 @@ pub struct RemoteMembersBuilder {
     node: String,
     stop_grace: Duration,
     call_timeout: Duration,
+    #[cfg(feature = "remote-tls")]
+    plugin_tls: Option<super::tls::ClientTls>,
 }
 
 struct Declared {
@@ -264,6 +269,8 @@ impl RemoteMembers {
             node: DEFAULT_NODE.to_owned(),
             stop_grace: DEFAULT_STOP_GRACE,
             call_timeout: super::DEFAULT_TIMEOUT,
+            #[cfg(feature = "remote-tls")]
+            plugin_tls: None,
         }
     }
 
@@ -368,8 +375,8 @@ impl RemoteMembers {
             return;
         };
         let transport = match Handle::try_current() {
-            Ok(handle) => GrpcTransport::connect_lazy(address, handle)
-                .ok()
+            Ok(handle) => self
+                .transport(address, handle)
                 .map(|t| t.timeout(self.shared.call_timeout)),
             Err(_) => None,
         };
@@ -380,6 +387,21 @@ impl RemoteMembers {
             version: version.to_owned(),
             session: session.to_owned(),
         })));
+    }
+
+    /// A transport to the plugin service at `address`: over TLS for an
+    /// `https://` address when TLS settings were given.
+    fn transport(&self, address: &str, handle: Handle) -> Option<GrpcTransport> {
+        #[cfg(feature = "remote-tls")]
+        if let Some(tls) = &self.shared.plugin_tls {
+            if address
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            {
+                return GrpcTransport::connect_lazy_tls(address, tls, handle).ok();
+            }
+        }
+        GrpcTransport::connect_lazy(address, handle).ok()
     }
 
     /// Forgets where the member `id` is reached, if it was reached through
@@ -435,6 +457,16 @@ impl RemoteMembersBuilder {
     /// plugins' stop timeout.
     pub fn stop_grace(mut self, grace: Duration) -> Self {
         self.stop_grace = grace;
+        self
+    }
+
+    /// Calls plugin services that announce an `https://` address over TLS
+    /// with these settings (the CA that signed their certificates; a client
+    /// certificate if they require one). Without, such calls fail. Feature
+    /// `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn plugin_tls(mut self, tls: super::tls::ClientTls) -> Self {
+        self.plugin_tls = Some(tls);
         self
     }
 
@@ -617,6 +649,8 @@ impl RemoteMembersBuilder {
                 node: self.node,
                 stop_grace: self.stop_grace,
                 call_timeout: self.call_timeout,
+                #[cfg(feature = "remote-tls")]
+                plugin_tls: self.plugin_tls,
                 registry: OnceLock::new(),
             }),
         })

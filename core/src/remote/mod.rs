@@ -39,6 +39,21 @@
 //! read ([`RemoteRegistry::list`]), from the last heartbeat and the
 //! registry's clock.
 //!
+//! TLS (feature `remote-tls`, rustls): the host serves the registry with
+//! `ServerTls` (its certificate and key; with a client CA, mutual TLS, where
+//! a plugin without a certificate signed by that CA is refused at the
+//! handshake), e.g. `ServerTls::server()` in place of `Server::builder()`
+//! below; a plugin whose `PEGBOARD_HOST` is `https://` connects with
+//! `ClientTls`, from `PEGBOARD_TLS_CA` (the CA that signed the host's
+//! certificate) and, for mutual TLS, `PEGBOARD_TLS_CERT` and
+//! `PEGBOARD_TLS_KEY`, or from `PluginProcess::host_tls`. The bearer token
+//! is still required over TLS. Without TLS everything is plaintext
+//! `http://`, the token included. A plugin's own `pegboard.v1.Plugin`
+//! service, which the host calls, is plaintext unless the plugin serves it
+//! with TLS too (`PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY`, or
+//! `PluginProcess::serve_tls`; announced as `https://`), and the host calls
+//! it with `RemoteMembersBuilder::plugin_tls` (`GrpcTransport::connect_lazy_tls`).
+//!
 //! Log events (`tracing`, the name is also the message):
 //!
 //! | event | level | fields |
@@ -75,6 +90,8 @@ mod registry;
 pub mod scan;
 mod sdk;
 mod service;
+#[cfg(feature = "remote-tls")]
+mod tls;
 
 pub use error::RemoteError;
 pub use grpc::{DEFAULT_TIMEOUT, GrpcTransport};
@@ -95,7 +112,10 @@ pub use plugin_service::{PluginService, PluginServiceBuilder, PluginServiceError
 pub use process::{PluginChild, ProcessError, StopOutcome};
 pub use registry::{RemotePlugin, RemoteRegistry, RemoteRegistryBuilder};
 pub use sdk::{
-    DEFAULT_LISTEN, ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TOKEN, Metadata,
-    PluginProcess, ServeError, serve,
+    DEFAULT_LISTEN, ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TLS_CA, ENV_TLS_CERT,
+    ENV_TLS_KEY, ENV_TLS_SERVE_CERT, ENV_TLS_SERVE_KEY, ENV_TOKEN, Metadata, PluginProcess,
+    ServeError, serve,
 };
 pub use service::RegistryService;
+#[cfg(feature = "remote-tls")]
+pub use tls::{ClientTls, ServerTls, TlsError};

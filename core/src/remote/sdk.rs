@@ -43,6 +43,26 @@ pub const ENV_LISTEN: &str = "PEGBOARD_LISTEN";
 /// address>`); needed when listening on `0.0.0.0` or behind a proxy.
 pub const ENV_ADVERTISE: &str = "PEGBOARD_ADVERTISE";
 
+/// The CA certificate (a PEM file) that signed the host's certificate,
+/// trusted when `PEGBOARD_HOST` is `https://` (and only then); required
+/// for `https://`. Feature `remote-tls`.
+pub const ENV_TLS_CA: &str = "PEGBOARD_TLS_CA";
+/// The plugin's certificate chain (a PEM file, leaf first), presented to a
+/// host that requires mutual TLS; with `PEGBOARD_TLS_KEY`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_CERT: &str = "PEGBOARD_TLS_CERT";
+/// The private key (a PEM file) of `PEGBOARD_TLS_CERT`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_KEY: &str = "PEGBOARD_TLS_KEY";
+
+/// The plugin service's own certificate chain (a PEM file, leaf first):
+/// with `PEGBOARD_TLS_SERVE_KEY`, the plugin serves `pegboard.v1.Plugin`
+/// over TLS and advertises `https://` by default. Feature `remote-tls`.
+pub const ENV_TLS_SERVE_CERT: &str = "PEGBOARD_TLS_SERVE_CERT";
+/// The private key (a PEM file) of `PEGBOARD_TLS_SERVE_CERT`. Feature
+/// `remote-tls`.
+pub const ENV_TLS_SERVE_KEY: &str = "PEGBOARD_TLS_SERVE_KEY";
+
 /// Where the plugin service listens unless told otherwise.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 
@@ -130,6 +150,12 @@ pub enum ServeError {
         /// The host's message.
         message: String,
     },
+    /// The TLS settings (to the host, or of the plugin service) could not
+    /// be built: a file that cannot be read or holds no certificate or
+    /// key, or a key that does not match its certificate.
+    #[cfg(feature = "remote-tls")]
+    #[error("TLS: {0}")]
+    Tls(#[from] super::tls::TlsError),
     /// The gRPC server failed.
     #[error("the plugin service failed: {0}")]
     Server(#[source] tonic::transport::Error),
@@ -202,6 +228,22 @@ impl Metadata {
 /// | `PEGBOARD_TOKEN` | [`token`](Self::token) | required |
 /// | `PEGBOARD_LISTEN` | [`listen`](Self::listen) | `127.0.0.1:0` |
 /// | `PEGBOARD_ADVERTISE` | [`advertise`](Self::advertise) | `http://<bound address>` |
+/// | `PEGBOARD_TLS_CA` | `host_tls` | required when `PEGBOARD_HOST` is `https://` |
+/// | `PEGBOARD_TLS_CERT`, `PEGBOARD_TLS_KEY` | `host_tls` | no client certificate |
+/// | `PEGBOARD_TLS_SERVE_CERT`, `PEGBOARD_TLS_SERVE_KEY` | `serve_tls` | plaintext plugin service |
+///
+/// An `https://` host is reached over TLS (feature `remote-tls`), trusting
+/// the CA of `PEGBOARD_TLS_CA` and, when the host requires mutual TLS,
+/// presenting the certificate of `PEGBOARD_TLS_CERT` and `PEGBOARD_TLS_KEY`
+/// (PEM files); `host_tls` gives the same settings in code. TLS settings
+/// with an `http://` host are refused rather than ignored. With
+/// `PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY` (or `serve_tls`)
+/// the plugin's own service is served over TLS too, advertised as
+/// `https://<bound address>` by default; the host then needs the CA of that
+/// certificate (`RemoteMembersBuilder::plugin_tls`). A TLS plugin service is
+/// announced as soon as its server runs (its listener is already bound),
+/// without the health check a plaintext one gets first: the plugin cannot
+/// check its own certificate.
 ///
 /// Serving: binds, starts `pegboard.v1.Plugin` and `grpc.health.v1.Health`,
 /// waits until its own health check answers, then announces the plugins
@@ -241,6 +283,10 @@ pub struct PluginProcess {
     token: Option<String>,
     listen: Option<SocketAddr>,
     advertise: Option<String>,
+    #[cfg(feature = "remote-tls")]
+    host_tls: Option<super::tls::ClientTls>,
+    #[cfg(feature = "remote-tls")]
+    serve_tls: Option<super::tls::ServerTls>,
     announce_timeout: Duration,
     call_timeout: Duration,
 }
@@ -260,6 +306,7 @@ impl fmt::Debug for PluginProcess {
             .field("node", &self.node)
             .field("listen", &self.listen)
             .field("advertise", &self.advertise)
+            .field("tls", &self.tls_debug())
             .finish_non_exhaustive()
     }
 }
@@ -310,6 +357,10 @@ impl PluginProcess {
             token: None,
             listen: None,
             advertise: None,
+            #[cfg(feature = "remote-tls")]
+            host_tls: None,
+            #[cfg(feature = "remote-tls")]
+            serve_tls: None,
             announce_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(10),
         }
@@ -375,6 +426,35 @@ impl PluginProcess {
         self
     }
 
+    /// Reaches the host over TLS with these settings (else from
+    /// `PEGBOARD_TLS_CA`, `PEGBOARD_TLS_CERT` and `PEGBOARD_TLS_KEY`); the
+    /// host's URI must be `https://`. Feature `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn host_tls(mut self, tls: super::tls::ClientTls) -> Self {
+        self.host_tls = Some(tls);
+        self
+    }
+
+    /// Serves the plugin service over TLS with these settings (else from
+    /// `PEGBOARD_TLS_SERVE_CERT` and `PEGBOARD_TLS_SERVE_KEY`); the default
+    /// advertised address becomes `https://<bound address>`. Feature
+    /// `remote-tls`.
+    #[cfg(feature = "remote-tls")]
+    pub fn serve_tls(mut self, tls: super::tls::ServerTls) -> Self {
+        self.serve_tls = Some(tls);
+        self
+    }
+
+    #[cfg(feature = "remote-tls")]
+    fn tls_debug(&self) -> Option<&super::tls::ClientTls> {
+        self.host_tls.as_ref()
+    }
+
+    #[cfg(not(feature = "remote-tls"))]
+    fn tls_debug(&self) -> Option<()> {
+        None
+    }
+
     /// How long the first announcement is retried while the host is
     /// unreachable (default 30 s).
     pub fn announce_timeout(mut self, timeout: Duration) -> Self {
@@ -420,6 +500,13 @@ impl PluginProcess {
         let client = RegistryClient::new(settings.channel(self.call_timeout)?);
         let token = settings.token_value()?;
 
+        #[cfg(feature = "remote-tls")]
+        let (mut server, scheme) = match &settings.serve_tls {
+            Some(tls) => (tls.server()?, "https"),
+            None => (Server::builder(), "http"),
+        };
+        #[cfg(not(feature = "remote-tls"))]
+        let (mut server, scheme) = (Server::builder(), "http");
         let incoming = TcpIncoming::bind(settings.listen).map_err(|source| ServeError::Bind {
             address: settings.listen,
             source,
@@ -433,14 +520,14 @@ impl PluginProcess {
             None if bound.ip().is_unspecified() => {
                 return Err(ServeError::Unadvertisable { bound });
             }
-            None => format!("http://{bound}"),
+            None => format!("{scheme}://{bound}"),
         };
 
         let (reporter, health) = pegboard_proto::health::server::health_reporter();
         reporter.set_serving::<PluginServer<PluginService>>().await;
         let (stop, stopped) = oneshot::channel::<()>();
         let (ended, server_ended) = oneshot::channel::<()>();
-        let server = Server::builder()
+        let server = server
             .add_service(health)
             .add_service(service.into_server())
             .serve_with_incoming_shutdown(incoming, async {
@@ -470,8 +557,10 @@ impl PluginProcess {
                 _ = server_ended => {}
             }
         };
+        // A TLS service is not probed: see the type's docs.
+        let probe = (scheme == "http").then_some(bound);
         let outcome = agent
-            .run(bound, self.announce_timeout, self.call_timeout, shutdown)
+            .run(probe, self.announce_timeout, self.call_timeout, shutdown)
             .await;
 
         reporter
@@ -563,13 +652,114 @@ impl PluginProcess {
             Some(a) => Some(a.clone()),
             None => read(ENV_ADVERTISE, "advertised address (PEGBOARD_ADVERTISE)")?,
         };
+        let https = host
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        let tls_env = [ENV_TLS_CA, ENV_TLS_CERT, ENV_TLS_KEY]
+            .into_iter()
+            .find(|var| env(var).is_some());
+        let serve_cert = read(
+            ENV_TLS_SERVE_CERT,
+            "the plugin service's certificate (PEGBOARD_TLS_SERVE_CERT)",
+        )?;
+        let serve_key = read(
+            ENV_TLS_SERVE_KEY,
+            "the plugin service's private key (PEGBOARD_TLS_SERVE_KEY)",
+        )?;
+        #[cfg(not(feature = "remote-tls"))]
+        if serve_cert.is_some() || serve_key.is_some() {
+            return Err(ServeError::Invalid {
+                what: "plugin service's certificate (PEGBOARD_TLS_SERVE_CERT)",
+                value: serve_cert.or(serve_key).unwrap_or_default(),
+                reason: "TLS needs pegboard's `remote-tls` feature".to_owned(),
+            });
+        }
+        #[cfg(feature = "remote-tls")]
+        let serve_tls = match (&self.serve_tls, serve_cert, serve_key) {
+            (Some(tls), _, _) => Some(tls.clone()),
+            (None, Some(cert), Some(key)) => Some(super::tls::ServerTls::from_files(cert, key)?),
+            (None, None, None) => None,
+            (None, Some(_), None) => {
+                return Err(ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_KEY,
+                    what: "the private key of PEGBOARD_TLS_SERVE_CERT",
+                });
+            }
+            (None, None, Some(_)) => {
+                return Err(ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_CERT,
+                    what: "the certificate of PEGBOARD_TLS_SERVE_KEY",
+                });
+            }
+        };
+        #[cfg(not(feature = "remote-tls"))]
+        if https || tls_env.is_some() {
+            return Err(ServeError::Invalid {
+                what: "host's registry address (PEGBOARD_HOST)",
+                value: host,
+                reason: "TLS (https://, PEGBOARD_TLS_*) needs pegboard's `remote-tls` feature"
+                    .to_owned(),
+            });
+        }
+        #[cfg(feature = "remote-tls")]
+        let tls = match (&self.host_tls, https) {
+            (Some(tls), true) => Some(tls.clone()),
+            (None, false) => {
+                if let Some(var) = tls_env {
+                    return Err(not_https(host, &format!("{var} is set")));
+                }
+                None
+            }
+            (Some(_), false) => return Err(not_https(host, "TLS settings were given")),
+            (None, true) => {
+                let what = "the CA certificate of the host's https:// address (PEGBOARD_TLS_CA)";
+                let ca = read(ENV_TLS_CA, what)?.ok_or(ServeError::MissingEnv {
+                    var: ENV_TLS_CA,
+                    what,
+                })?;
+                let mut tls = super::tls::ClientTls::from_ca_file(ca)?;
+                let cert = read(ENV_TLS_CERT, "the plugin's certificate (PEGBOARD_TLS_CERT)")?;
+                let key = read(ENV_TLS_KEY, "the plugin's private key (PEGBOARD_TLS_KEY)")?;
+                match (cert, key) {
+                    (Some(cert), Some(key)) => tls = tls.identity_files(cert, key)?,
+                    (None, None) => {}
+                    (Some(_), None) => {
+                        return Err(ServeError::MissingEnv {
+                            var: ENV_TLS_KEY,
+                            what: "the private key of PEGBOARD_TLS_CERT",
+                        });
+                    }
+                    (None, Some(_)) => {
+                        return Err(ServeError::MissingEnv {
+                            var: ENV_TLS_CERT,
+                            what: "the certificate of PEGBOARD_TLS_KEY",
+                        });
+                    }
+                }
+                Some(tls)
+            }
+        };
         Ok(Settings {
             host,
             node,
             token,
             listen,
             advertise,
+            #[cfg(feature = "remote-tls")]
+            tls,
+            #[cfg(feature = "remote-tls")]
+            serve_tls,
         })
+    }
+}
+
+/// TLS settings with a host address that is not `https://`.
+#[cfg(feature = "remote-tls")]
+fn not_https(host: String, why: &str) -> ServeError {
+    ServeError::Invalid {
+        what: "host's registry address (PEGBOARD_HOST)",
+        value: host,
+        reason: format!("{why}, but TLS needs an https:// address"),
     }
 }
 
@@ -580,16 +770,31 @@ struct Settings {
     token: String,
     listen: SocketAddr,
     advertise: Option<String>,
+    /// With an `https://` host.
+    #[cfg(feature = "remote-tls")]
+    tls: Option<super::tls::ClientTls>,
+    /// The plugin service's own TLS.
+    #[cfg(feature = "remote-tls")]
+    serve_tls: Option<super::tls::ServerTls>,
 }
 
 impl Settings {
     fn channel(&self, timeout: Duration) -> Result<Channel, ServeError> {
-        let endpoint =
-            Endpoint::from_shared(self.host.clone()).map_err(|e| ServeError::Invalid {
+        #[cfg(feature = "remote-tls")]
+        let endpoint = match &self.tls {
+            Some(tls) => Some(tls.endpoint(&self.host)?),
+            None => None,
+        };
+        #[cfg(not(feature = "remote-tls"))]
+        let endpoint = None;
+        let endpoint = match endpoint {
+            Some(endpoint) => endpoint,
+            None => Endpoint::from_shared(self.host.clone()).map_err(|e| ServeError::Invalid {
                 what: "host's registry address (PEGBOARD_HOST)",
                 value: self.host.clone(),
                 reason: e.to_string(),
-            })?;
+            })?,
+        };
         Ok(endpoint
             .connect_timeout(timeout)
             .timeout(timeout)
@@ -641,15 +846,17 @@ impl Agent {
     /// must be withdrawn.
     async fn run(
         mut self,
-        bound: SocketAddr,
+        probe: Option<SocketAddr>,
         announce_timeout: Duration,
         ready_timeout: Duration,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), ServeError> {
         let mut shutdown = std::pin::pin!(shutdown.fuse());
-        tokio::select! {
-            r = wait_ready(bound, ready_timeout) => r?,
-            () = &mut shutdown => return Ok(()),
+        if let Some(bound) = probe {
+            tokio::select! {
+                r = wait_ready(bound, ready_timeout) => r?,
+                () = &mut shutdown => return Ok(()),
+            }
         }
         let deadline = Instant::now() + announce_timeout;
         let Some(mut session) = self
@@ -952,5 +1159,145 @@ mod tests {
             .unwrap();
         let err = s.token_value().unwrap_err();
         assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    #[cfg(feature = "remote-tls")]
+    #[test]
+    fn an_https_host_takes_its_tls_settings_from_the_environment() {
+        let dir = std::env::temp_dir().join(format!("pegboard-sdk-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = |name: &str, label: &str| {
+            let path = dir.join(name);
+            std::fs::write(
+                &path,
+                format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n"),
+            )
+            .unwrap();
+            path.display().to_string()
+        };
+        let ca = pem("ca.pem", "CERTIFICATE");
+        let cert = pem("plugin.pem", "CERTIFICATE");
+        let key = pem("plugin.key", "PRIVATE KEY");
+        let base = [
+            (ENV_HOST, "https://host:1"),
+            (ENV_NODE, "n"),
+            (ENV_TOKEN, "t"),
+        ];
+        let with = |more: &[(&'static str, &str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(more);
+            PluginProcess::new().resolve(env(&vars))
+        };
+
+        let err = with(&[]).err().unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_CA,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let s = with(&[(ENV_TLS_CA, &ca)]).unwrap();
+        assert!(!s.tls.as_ref().unwrap().has_identity());
+        let s = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_CERT, &cert),
+            (ENV_TLS_KEY, &key),
+        ])
+        .unwrap();
+        assert!(s.tls.as_ref().unwrap().has_identity());
+        let err = with(&[(ENV_TLS_CA, &ca), (ENV_TLS_CERT, &cert)])
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_KEY,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // A file that is not there is named.
+        let err = with(&[(ENV_TLS_CA, "/nonexistent/ca.pem")]).err().unwrap();
+        assert!(matches!(err, ServeError::Tls(_)), "{err}");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        // The key given as the CA.
+        let err = with(&[(ENV_TLS_CA, &key)]).err().unwrap();
+        assert!(err.to_string().contains(&key), "{err}");
+
+        // TLS settings with an http:// host are refused, not ignored.
+        let err = PluginProcess::new()
+            .resolve(env(&[
+                (ENV_HOST, "http://host:1"),
+                (ENV_NODE, "n"),
+                (ENV_TOKEN, "t"),
+                (ENV_TLS_CA, &ca),
+            ]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("PEGBOARD_TLS_CA"), "{err}");
+        let tls = super::super::tls::ClientTls::from_ca_file(&ca).unwrap();
+        let err = PluginProcess::new()
+            .host("http://host:1")
+            .node("n")
+            .token("t")
+            .host_tls(tls.clone())
+            .resolve(env(&[]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("https://"), "{err}");
+        // The builder's settings win over the environment's.
+        let s = PluginProcess::new()
+            .host("https://host:1")
+            .node("n")
+            .token("t")
+            .host_tls(tls)
+            .resolve(env(&[(ENV_TLS_CA, "/nonexistent/ca.pem")]))
+            .unwrap();
+        assert!(s.tls.is_some());
+        // The plugin's own service: both files or neither.
+        let s = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_SERVE_CERT, &cert),
+            (ENV_TLS_SERVE_KEY, &key),
+        ])
+        .unwrap();
+        assert!(s.serve_tls.is_some());
+        let err = with(&[(ENV_TLS_CA, &ca), (ENV_TLS_SERVE_CERT, &cert)])
+            .err()
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                ServeError::MissingEnv {
+                    var: ENV_TLS_SERVE_KEY,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = with(&[
+            (ENV_TLS_CA, &ca),
+            (ENV_TLS_SERVE_CERT, &cert),
+            (ENV_TLS_SERVE_KEY, &cert),
+        ])
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("no private key"), "{err}");
+        // A plaintext host without TLS settings stays plaintext.
+        let s = PluginProcess::new()
+            .resolve(env(&[
+                (ENV_HOST, "http://host:1"),
+                (ENV_NODE, "n"),
+                (ENV_TOKEN, "t"),
+            ]))
+            .unwrap();
+        assert!(s.tls.is_none());
+        assert!(s.serve_tls.is_none());
     }
 }
