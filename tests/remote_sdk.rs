@@ -405,3 +405,31 @@ async fn an_unreachable_host_is_an_error_after_the_announce_timeout() {
     assert!(matches!(err, ServeError::Unreachable { .. }), "{err:?}");
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_of_every_plugin_ends_serving_like_sigterm() {
+    use pegboard_proto::v1::StopRequest;
+    use pegboard_proto::v1::plugin_client::PluginClient;
+    let host = Host::start().await;
+    let running = spawn(host.process());
+    let listed = host.wait_for("the announcement", |_| true).await;
+
+    let mut plugin = PluginClient::new(connect(&listed.address).await.unwrap());
+    let answer = plugin
+        .stop(StopRequest {
+            kind: "classifier".into(),
+            plugin: "words".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.error.is_none(), "{answer:?}");
+
+    // `serve_until` returns by itself, having withdrawn.
+    let served = tokio::time::timeout(DEADLINE, running.task)
+        .await
+        .expect("serving ends after the plugin was stopped")
+        .unwrap();
+    assert!(served.is_ok(), "{served:?}");
+    assert!(host.remote.list().is_empty(), "{:?}", host.remote.list());
+}

@@ -460,7 +460,11 @@ impl Cli {
                 server
                     .add_service(service.health_service().await)
                     .add_service(service.service())
-                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+                    .serve_with_incoming(
+                        // Not set by `serve_with_incoming`: see the SDK.
+                        tonic::transport::server::TcpIncoming::from(listener)
+                            .with_nodelay(Some(true)),
+                    ),
             );
             writeln!(out, "remote plugins announce to {host}")
                 .map_err(|e| Failed::usage(format!("cannot write output: {e}")))?;

@@ -13,10 +13,18 @@
 //! or a [`PluginProcess`] for several plugins, explicit settings or an
 //! explicit shutdown ([`PluginProcess::serve_until`]). It serves the plugins,
 //! announces them once its server answers, keeps them alive with heartbeats,
-//! announces again when the host forgets them, and withdraws on SIGTERM or
-//! ctrl-c. Settings not given to the builder come from `PEGBOARD_HOST`,
+//! announces again when the host forgets them, and withdraws on SIGTERM,
+//! ctrl-c, or a `Stop` of every plugin it serves. Settings not given to the builder come from `PEGBOARD_HOST`,
 //! `PEGBOARD_NODE`, `PEGBOARD_TOKEN`, `PEGBOARD_LISTEN` (default
 //! `127.0.0.1:0`) and `PEGBOARD_ADVERTISE` (default `http://<bound address>`).
+//!
+//! Registry members (SPEC R2, R5): [`RemoteMembers`] declares the plugins
+//! a host expects outside its process, remote ones and local binaries it
+//! spawns ([`PluginChild`]) from a plugin directory; given to the
+//! [`Registry`](crate::Registry) and to the [`RemoteRegistry`], each
+//! becomes a plugin like a compiled-in one, with its `location` and node in
+//! every report. `Cli::remote_kind` wires it all from a `[remote]` config
+//! section.
 //!
 //! A plugin calls `Announce` (package `pegboard.v1`, see the
 //! `pegboard-proto` crate) with its node, the address of its own plugin

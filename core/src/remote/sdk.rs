@@ -250,7 +250,8 @@ impl Metadata {
 /// with the address it really listens on, sends heartbeats at half the
 /// interval the host answers with, announces again when a heartbeat gets
 /// `NOT_FOUND` (the host restarted, expired or withdrew the session), and
-/// on shutdown withdraws and stops the server. Unreachable-host failures
+/// on shutdown (or once the host has sent `Stop` to every plugin it
+/// serves) withdraws and stops the server. Unreachable-host failures
 /// (`UNAVAILABLE`, `DEADLINE_EXCEEDED`) are retried with backoff (the first
 /// announcement until [`announce_timeout`](Self::announce_timeout)); any
 /// other refusal ends serving with [`ServeError::Refused`].
@@ -480,13 +481,15 @@ impl PluginProcess {
             .block_on(self.serve())
     }
 
-    /// Serves until SIGTERM (on Unix) or ctrl-c, then withdraws and stops.
+    /// Serves until SIGTERM (on Unix), ctrl-c, or a `Stop` of every plugin,
+    /// then withdraws and stops.
     pub async fn serve(self) -> Result<(), ServeError> {
         let signal = shutdown_signal()?;
         self.serve_until(signal).await
     }
 
-    /// Serves until `shutdown` completes, then withdraws and stops. Returns
+    /// Serves until `shutdown` completes (or the host has sent `Stop` to
+    /// every plugin served here), then withdraws and stops. Returns
     /// `Ok` after a shutdown, the error that ended serving otherwise (a
     /// failed server is withdrawn first, then reported as
     /// [`ServeError::Server`]).
@@ -507,10 +510,14 @@ impl PluginProcess {
         };
         #[cfg(not(feature = "remote-tls"))]
         let (mut server, scheme) = (Server::builder(), "http");
-        let incoming = TcpIncoming::bind(settings.listen).map_err(|source| ServeError::Bind {
-            address: settings.listen,
-            source,
-        })?;
+        // `serve_with_incoming` ignores the builder's `tcp_nodelay`: without
+        // it, Nagle's algorithm and delayed ACKs hold each answer ~40 ms.
+        let incoming = TcpIncoming::bind(settings.listen)
+            .map_err(|source| ServeError::Bind {
+                address: settings.listen,
+                source,
+            })?
+            .with_nodelay(Some(true));
         let bound = incoming.local_addr().map_err(|source| ServeError::Bind {
             address: settings.listen,
             source,
@@ -527,6 +534,7 @@ impl PluginProcess {
         reporter.set_serving::<PluginServer<PluginService>>().await;
         let (stop, stopped) = oneshot::channel::<()>();
         let (ended, server_ended) = oneshot::channel::<()>();
+        let plugin_service = service.clone();
         let server = server
             .add_service(health)
             .add_service(service.into_server())
@@ -551,9 +559,11 @@ impl PluginProcess {
                 plugins,
             },
         };
+        // A `Stop` of every plugin served here ends serving like SIGTERM.
         let shutdown = async {
             tokio::select! {
                 () = shutdown => {}
+                () = plugin_service.all_stopped() => {}
                 _ = server_ended => {}
             }
         };
