@@ -445,3 +445,52 @@ async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Ou
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_started_again_after_a_stop_is_no_longer_stopped() {
+    use pegboard_proto::v1::{StartRequest, StopRequest};
+    let service = PluginService::builder()
+        .add::<dyn Classifier>("words", Arc::new(Words))
+        .add::<dyn Calc>("math", Arc::new(Math))
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        Server::builder()
+            .add_service(service.clone().into_server())
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let mut client = PluginClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap();
+    let all_stopped = service.all_stopped();
+    tokio::pin!(all_stopped);
+
+    let words = || StopRequest {
+        kind: "classifier".into(),
+        plugin: "words".into(),
+    };
+    client.stop(words()).await.unwrap();
+    client
+        .start(StartRequest {
+            kind: "classifier".into(),
+            plugin: "words".into(),
+            config: Vec::new(),
+        })
+        .await
+        .unwrap();
+    client
+        .stop(StopRequest {
+            kind: "calc".into(),
+            plugin: "math".into(),
+        })
+        .await
+        .unwrap();
+    // Words was restarted: the process still has a plugin to serve.
+    assert!(futures_poll_once(all_stopped.as_mut()).await.is_none());
+    client.stop(words()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), all_stopped)
+        .await
+        .expect("every plugin is stopped");
+}

@@ -439,7 +439,13 @@ impl Cli {
                 .local_addr()
                 .map_err(|e| Failed::usage(format!("[remote] {e}")))?;
             let scheme = if tls.is_some() { "https" } else { "http" };
-            let host = format!("{scheme}://{addr}");
+            // Local processes are told where to announce: on this machine,
+            // loopback reaches an address bound to every interface.
+            let mut reach = addr;
+            if reach.ip().is_unspecified() {
+                reach.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let host = format!("{scheme}://{reach}");
             let members = config
                 .members(&self.remote_kinds, &host)
                 .map_err(|e| invalid(&e))?;
@@ -456,16 +462,18 @@ impl Cli {
                 .map_err(|e| invalid(&e))?;
             // Served until the runtime ends, after the plugins stopped:
             // their processes withdraw on the way out.
-            tokio::spawn(
-                server
-                    .add_service(service.health_service().await)
-                    .add_service(service.service())
-                    .serve_with_incoming(
-                        // Not set by `serve_with_incoming`: see the SDK.
-                        tonic::transport::server::TcpIncoming::from(listener)
-                            .with_nodelay(Some(true)),
-                    ),
-            );
+            let serving = server
+                .add_service(service.health_service().await)
+                .add_service(service.service())
+                .serve_with_incoming(
+                    // Not set by `serve_with_incoming`: see the SDK.
+                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                );
+            tokio::spawn(async move {
+                if let Err(e) = serving.await {
+                    tracing::error!(error = %e, "the remote registry service stopped: remote and local-process plugins can no longer announce");
+                }
+            });
             writeln!(out, "remote plugins announce to {host}")
                 .map_err(|e| Failed::usage(format!("cannot write output: {e}")))?;
             return Ok(registry);

@@ -29,6 +29,18 @@ use crate::instance::Instance;
 use crate::lifecycle::{Health, Lifecycle, lifecycle_of};
 use crate::location::{Connection, Location, Members, Placement, RemoteEndpoint};
 
+/// Variables of the host's environment a local plugin process does not
+/// inherit: the host's own secrets (with the host token, a process could
+/// announce any plugin), and settings that would make every process
+/// advertise the same address.
+const HOST_ONLY: &[&str] = &[
+    "PEGBOARD_REMOTE_TOKEN",
+    "PEGBOARD_ADMIN_TOKEN",
+    super::ENV_ADVERTISE,
+    super::ENV_TLS_SERVE_CERT,
+    super::ENV_TLS_SERVE_KEY,
+];
+
 /// The node label local plugin processes announce, unless told otherwise.
 pub const DEFAULT_NODE: &str = "local";
 /// How long a local plugin process has to exit after SIGTERM before it is
@@ -168,7 +180,8 @@ impl Member {
 
 /// One announcement of a member: where to reach it.
 struct Link {
-    transport: Option<GrpcTransport>,
+    /// The transport, or why none could be made for the address.
+    transport: Result<GrpcTransport, String>,
     address: String,
     node: String,
     version: String,
@@ -378,8 +391,18 @@ impl RemoteMembers {
             Ok(handle) => self
                 .transport(address, handle)
                 .map(|t| t.timeout(self.shared.call_timeout)),
-            Err(_) => None,
+            Err(_) => Err("no tokio runtime to make calls from".to_owned()),
         };
+        if let Err(error) = &transport {
+            tracing::event!(
+                name: "plugin.remote.unreachable",
+                Level::WARN,
+                plugin_id = id,
+                address,
+                error = error.as_str(),
+                "plugin.remote.unreachable"
+            );
+        }
         member.link.send_replace(Some(Arc::new(Link {
             transport,
             address: address.to_owned(),
@@ -391,17 +414,18 @@ impl RemoteMembers {
 
     /// A transport to the plugin service at `address`: over TLS for an
     /// `https://` address when TLS settings were given.
-    fn transport(&self, address: &str, handle: Handle) -> Option<GrpcTransport> {
+    fn transport(&self, address: &str, handle: Handle) -> Result<GrpcTransport, String> {
         #[cfg(feature = "remote-tls")]
         if let Some(tls) = &self.shared.plugin_tls {
             if address
                 .get(..8)
                 .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
             {
-                return GrpcTransport::connect_lazy_tls(address, tls, handle).ok();
+                return GrpcTransport::connect_lazy_tls(address, tls, handle)
+                    .map_err(|e| e.to_string());
             }
         }
-        GrpcTransport::connect_lazy(address, handle).ok()
+        GrpcTransport::connect_lazy(address, handle).map_err(|e| e.to_string())
     }
 
     /// Forgets where the member `id` is reached, if it was reached through
@@ -753,8 +777,12 @@ impl Transport for MemberTransport {
     fn invoke(&self, request: InvokeRequest) -> Result<InvokeResponse, TransportError> {
         let member = &self.members.shared.members[self.index];
         let link = member.link.borrow().clone();
-        match link.as_ref().and_then(|l| l.transport.as_ref()) {
-            Some(transport) => transport.invoke(request),
+        match link.as_ref().map(|l| &l.transport) {
+            Some(Ok(transport)) => transport.invoke(request),
+            Some(Err(reason)) => Err(TransportError::Status {
+                code: tonic::Code::Unavailable,
+                message: format!("plugin `{}` cannot be reached: {reason}", member.id),
+            }),
             None => Err(TransportError::Status {
                 code: tonic::Code::Unavailable,
                 message: format!("plugin `{}` is not announced", member.id),
@@ -785,20 +813,21 @@ impl MemberHooks {
             .clone()
             .ok_or("no host address to announce to")?;
         // A process from an earlier instance is gone (killed, crashed):
-        // its session must not hold the id against the new one.
+        // its token first, so that it cannot announce again, then its
+        // session, so that it does not hold the id against the new one.
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        *lock(&member.token) = Some(token.clone());
         if let Some(registry) = self.members.registry() {
             registry.forget(&member.id);
         }
         member.link.send_replace(None);
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        *lock(&member.token) = Some(token.clone());
         let env = [
             (super::ENV_HOST.to_owned(), host),
             (super::ENV_NODE.to_owned(), shared.node.clone()),
             (super::ENV_TOKEN.to_owned(), token),
             (super::ENV_LISTEN.to_owned(), "127.0.0.1:0".to_owned()),
         ];
-        let child = PluginChild::spawn(&member.id, &binary.path, &env)?;
+        let child = PluginChild::spawn(&member.id, &binary.path, &env, HOST_ONLY)?;
         member.pid.store(child.pid(), Ordering::Release);
         *lock(&self.child) = Some(Arc::new(child));
         Ok(())
@@ -868,16 +897,12 @@ impl Lifecycle for MemberHooks {
     }
 
     async fn stop(&self) -> Result<(), BoxError> {
-        let member = self.member();
-        let child = lock(&self.child).take();
+        // Left in place while it stops: if this is cut off by the stop
+        // timeout, dropping the instance cleans up (see `Drop`).
+        let child = lock(&self.child).clone();
         if let Some(child) = child {
             child.stop(self.members.shared.stop_grace).await;
-            member.pid.store(0, Ordering::Release);
-            *lock(&member.token) = None;
-            if let Some(registry) = self.members.registry() {
-                registry.forget(&member.id);
-            }
-            member.link.send_replace(None);
+            self.forget_process();
         }
         Ok(())
     }
@@ -890,6 +915,14 @@ impl Lifecycle for MemberHooks {
                 report(member, Connection::NotAnnounced, "process exited");
                 return Health::unhealthy(format!("the process {status}"));
             }
+        }
+        let unreachable = member
+            .link
+            .borrow()
+            .as_ref()
+            .and_then(|l| l.transport.as_ref().err().cloned());
+        if let Some(reason) = unreachable {
+            return Health::unhealthy(format!("cannot be reached: {reason}"));
         }
         let (connection, since) = self.members.connection(member);
         let since_ms = since.map_or(0, |d| d.as_millis());
@@ -904,6 +937,39 @@ impl Lifecycle for MemberHooks {
             }
             Connection::NotAnnounced => Health::unhealthy("not announced"),
         }
+    }
+}
+
+/// An instance dropped without a clean stop (its start timed out or was
+/// cancelled, its stop timed out, it failed): its process is killed by the
+/// child handle's own drop; what the member records of that process goes
+/// with it.
+impl Drop for MemberHooks {
+    fn drop(&mut self) {
+        self.forget_process();
+    }
+}
+
+impl MemberHooks {
+    /// Forgets this instance's process: the member's pid, token, session
+    /// and link, unless a newer instance has spawned since.
+    fn forget_process(&self) {
+        let Some(child) = lock(&self.child).take() else {
+            return;
+        };
+        let member = self.member();
+        if member
+            .pid
+            .compare_exchange(child.pid(), 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        *lock(&member.token) = None;
+        if let Some(registry) = self.members.registry() {
+            registry.forget(&member.id);
+        }
+        member.link.send_replace(None);
     }
 }
 

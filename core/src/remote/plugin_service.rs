@@ -191,7 +191,8 @@ impl PluginService {
         PluginServer::new(self)
     }
 
-    /// Resolves once the host has sent `Stop` to every plugin served here:
+    /// Resolves once the host has sent `Stop` to every plugin served here
+    /// (and not `Start` since):
     /// the plugin process has nothing left to do and may shut down (the
     /// SDK's [`PluginProcess`](super::PluginProcess) then withdraws and
     /// exits). Calls keep being served until then.
@@ -260,11 +261,14 @@ impl Plugin for PluginService {
         request: Request<StartRequest>,
     ) -> Result<Response<StartResponse>, Status> {
         let req = request.into_inner();
-        let error = self
-            .find(&req.kind, &req.plugin)
-            .is_none()
-            .then(|| unknown_plugin(&req.kind, &req.plugin));
-        Ok(Response::new(StartResponse { error }))
+        if self.find(&req.kind, &req.plugin).is_none() {
+            let error = Some(unknown_plugin(&req.kind, &req.plugin));
+            return Ok(Response::new(StartResponse { error }));
+        }
+        // Started again after a stop (a restart): no longer stopped.
+        self.stopped
+            .send_if_modified(|stopped| stopped.remove(&(req.kind, req.plugin)));
+        Ok(Response::new(StartResponse { error: None }))
     }
 
     async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {

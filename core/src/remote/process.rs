@@ -121,8 +121,8 @@ impl fmt::Debug for PluginChild {
 }
 
 impl PluginChild {
-    /// Spawns `binary` (stdin null; stdout and stderr piped) with `env`
-    /// added to the host's environment.
+    /// Spawns `binary` (stdin null; stdout and stderr piped) with the
+    /// host's environment, less the variables named in `unset`, plus `env`.
     ///
     /// Must be called inside a tokio runtime (else
     /// [`ProcessError::NoRuntime`]); the process is supervised by a task
@@ -131,6 +131,7 @@ impl PluginChild {
         plugin_id: &str,
         binary: &Path,
         env: &[(String, String)],
+        unset: &[&str],
     ) -> Result<PluginChild, ProcessError> {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| ProcessError::NoRuntime {
@@ -148,7 +149,11 @@ impl PluginChild {
         // pool ends idle threads), which would kill a healthy plugin. The
         // handle's drop and `kill_on_drop` cover every exit of the host
         // but an abrupt one (SIGKILL, abort).
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        for name in unset {
+            command.env_remove(name);
+        }
+        let mut child = command
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -608,11 +613,16 @@ mod tests {
     }
 
     fn sh(plugin_id: &str, script: &str) -> (PluginChild, ScriptDir) {
-        sh_env(plugin_id, script, &[])
+        sh_env(plugin_id, script, &[], &[])
     }
 
     /// Spawns a `/bin/sh` script (a file: `spawn` takes no arguments).
-    fn sh_env(plugin_id: &str, script: &str, env: &[(String, String)]) -> (PluginChild, ScriptDir) {
+    fn sh_env(
+        plugin_id: &str,
+        script: &str,
+        env: &[(String, String)],
+        unset: &[&str],
+    ) -> (PluginChild, ScriptDir) {
         let dir = ScriptDir(std::env::temp_dir().join(format!(
             "pegboard-process-{}-{plugin_id}",
             std::process::id()
@@ -624,7 +634,10 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        (PluginChild::spawn(plugin_id, &binary, env).unwrap(), dir)
+        (
+            PluginChild::spawn(plugin_id, &binary, env, unset).unwrap(),
+            dir,
+        )
     }
 
     /// Whether no process `pid` is left, or none that is a zombie.
@@ -651,6 +664,7 @@ mod tests {
             "test.output",
             r#"echo hello
 echo "node=$PEGBOARD_NODE"
+echo "home=$HOME"
 echo oops >&2
 printf '\377abc\r\n'
 head -c 20000 /dev/zero | tr '\0' a
@@ -658,6 +672,8 @@ echo
 echo after
 printf 'no newline'"#,
             &[("PEGBOARD_NODE".to_owned(), "n1".to_owned())],
+            // Inherited from the host unless unset.
+            &["HOME"],
         );
         let pid = child.pid();
         assert_eq!(
@@ -688,6 +704,7 @@ printf 'no newline'"#,
             vec![
                 info("hello"),
                 info("node=n1"),
+                info("home="),
                 info("\u{FFFD}abc"),
                 info(&cut),
                 info("after"),
@@ -810,7 +827,7 @@ printf 'no newline'"#,
     #[tokio::test]
     async fn a_missing_binary_is_an_error_naming_it() {
         let binary = Path::new("/nonexistent/pegboard/missing-plugin");
-        let err = PluginChild::spawn("classifier.missing", binary, &[]).unwrap_err();
+        let err = PluginChild::spawn("classifier.missing", binary, &[], &[]).unwrap_err();
         assert!(matches!(err, ProcessError::Spawn { .. }), "{err:?}");
         let message = err.to_string();
         assert!(
@@ -822,7 +839,8 @@ printf 'no newline'"#,
 
     #[test]
     fn spawning_outside_a_runtime_is_an_error() {
-        let err = PluginChild::spawn("classifier.early", Path::new("/bin/true"), &[]).unwrap_err();
+        let err =
+            PluginChild::spawn("classifier.early", Path::new("/bin/true"), &[], &[]).unwrap_err();
         assert!(matches!(err, ProcessError::NoRuntime { .. }), "{err:?}");
         assert!(err.to_string().contains("/bin/true"), "{err}");
     }

@@ -306,10 +306,14 @@ impl RemoteRegistry {
             let id = match check_plugin(meta, &provided) {
                 Ok(id) => id,
                 Err(e) => {
+                    // Only the member's own process makes the host try its
+                    // next binary.
                     if let (Some(members), RemoteError::Incompatible { plugin_id, .. }) =
                         (&self.shared.members, &e)
                     {
-                        members.refused(plugin_id, e.to_string());
+                        if token_owner == Some(plugin_id.as_str()) {
+                            members.refused(plugin_id, e.to_string());
+                        }
                     }
                     return Err(e);
                 }

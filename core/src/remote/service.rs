@@ -46,12 +46,6 @@ impl RemoteRegistry {
     }
 }
 
-/// Whether `metadata` carries exactly one `authorization: Bearer <token>`
-/// whose token equals `expected`.
-///
-/// The scheme is matched case-insensitively (RFC 7235); the token is
-/// compared in constant time for tokens of the expected length (one of
-/// another length is refused at once, which reveals only the length).
 /// Who a call's token belongs to.
 enum Caller {
     /// The host's shared token.
@@ -76,7 +70,8 @@ fn authenticate(metadata: &MetadataMap, registry: &RemoteRegistry) -> Result<Cal
     }
 }
 
-/// The bearer token of a call.
+/// The token of the one `authorization: Bearer <token>` a call must carry
+/// (the scheme matched case-insensitively, RFC 7235).
 fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
     let mut values = metadata.get_all(pegboard_proto::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -92,7 +87,9 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
         .ok_or(RemoteError::MissingToken)
 }
 
-/// Whether `token` is `expected`, in constant time for equal lengths.
+/// Whether `token` is `expected`: compared in constant time for tokens of
+/// the expected length (one of another length is refused at once, which
+/// reveals only the length).
 fn check_token(token: &str, expected: &str) -> bool {
     let (token, expected) = (token.as_bytes(), expected.as_bytes());
     token.len() == expected.len() && bool::from(token.ct_eq(expected))

@@ -15,8 +15,8 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, BoxError>> + Send + 'static,
 {
-    let mut task = tokio::spawn(hook);
-    match tokio::time::timeout(timeout, &mut task).await {
+    let mut task = AbortOnDrop(tokio::spawn(hook));
+    match tokio::time::timeout(timeout, &mut task.0).await {
         Ok(Ok(Ok(value))) => Ok(value),
         Ok(Ok(Err(e))) => Err(Failure::Error {
             stage,
@@ -31,7 +31,7 @@ where
             message: "the hook's task was cancelled".to_owned(),
         }),
         Err(_) => {
-            task.abort();
+            task.0.abort();
             Err(Failure::Timeout {
                 stage,
                 message: format!(
@@ -40,5 +40,53 @@ where
                 ),
             })
         }
+    }
+}
+
+/// Aborts the hook's task when the caller stops waiting for it: a hook
+/// whose waiter was dropped (a restart cancelled by shutdown) must not go
+/// on in the background, e.g. spawning a plugin process nobody will stop.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tells a channel when it is dropped: the hook's future went away.
+    struct Dropped(Option<tokio::sync::oneshot::Sender<()>>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            if let Some(tx) = self.0.take() {
+                let _ = tx.send(());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hook_whose_waiter_is_dropped_is_aborted() {
+        let (tx, dropped) = tokio::sync::oneshot::channel();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let hook = async move {
+            let _guard = Dropped(Some(tx));
+            let _ = started_tx.send(());
+            std::future::pending::<Result<(), BoxError>>().await
+        };
+        let waiter = run(Stage::Start, Duration::from_secs(3600), hook);
+        tokio::select! {
+            _ = waiter => unreachable!("the hook never finishes"),
+            _ = started => {}
+        }
+        // The waiter is gone: the hook's task is aborted, not left running.
+        tokio::time::timeout(Duration::from_secs(10), dropped)
+            .await
+            .expect("the hook's future was dropped")
+            .expect("its guard reported");
     }
 }
