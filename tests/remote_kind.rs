@@ -375,18 +375,7 @@ fn the_plugin_service_refuses_bad_and_repeated_names() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_knows_when_the_host_stopped_every_plugin() {
     use pegboard_proto::v1::StopRequest;
-    let service = PluginService::builder()
-        .add::<dyn Classifier>("words", Arc::new(Words))
-        .add::<dyn Calc>("math", Arc::new(Math))
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::builder()
-            .add_service(service.clone().into_server())
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let (service, addr) = serve_words_and_math().await;
     let mut client = PluginClient::connect(format!("http://{addr}"))
         .await
         .unwrap();
@@ -434,6 +423,24 @@ async fn the_service_knows_when_the_host_stopped_every_plugin() {
         .expect("every plugin is stopped");
 }
 
+/// Serves `words` and `math` on 127.0.0.1; the service is kept to watch
+/// its stops.
+async fn serve_words_and_math() -> (PluginService, SocketAddr) {
+    let service = PluginService::builder()
+        .add::<dyn Classifier>("words", Arc::new(Words))
+        .add::<dyn Calc>("math", Arc::new(Math))
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        Server::builder()
+            .add_service(service.clone().into_server())
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    (service, addr)
+}
+
 /// Polls `f` once: `Some` if it is ready.
 async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
     let mut f = f;
@@ -449,18 +456,7 @@ async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Ou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_started_again_after_a_stop_is_no_longer_stopped() {
     use pegboard_proto::v1::{StartRequest, StopRequest};
-    let service = PluginService::builder()
-        .add::<dyn Classifier>("words", Arc::new(Words))
-        .add::<dyn Calc>("math", Arc::new(Math))
-        .build()
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::builder()
-            .add_service(service.clone().into_server())
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let (service, addr) = serve_words_and_math().await;
     let mut client = PluginClient::connect(format!("http://{addr}"))
         .await
         .unwrap();

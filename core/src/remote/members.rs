@@ -134,13 +134,7 @@ struct Shared {
     members: Vec<Member>,
     by_id: HashMap<String, usize>,
     descriptors: Vec<&'static PluginDescriptor>,
-    host: Option<String>,
-    node: String,
-    stop_grace: Duration,
-    call_timeout: Duration,
-    /// How `https://` plugin services are called.
-    #[cfg(feature = "remote-tls")]
-    plugin_tls: Option<super::tls::ClientTls>,
+    settings: Settings,
     /// The remote registry the members announce to, once one is built
     /// with them.
     registry: OnceLock<WeakRemoteRegistry>,
@@ -254,10 +248,16 @@ pub enum MembersError {
 #[must_use]
 pub struct RemoteMembersBuilder {
     members: Vec<Declared>,
+    settings: Settings,
+}
+
+/// How the members are spawned, stopped and called (see the builder).
+struct Settings {
     host: Option<String>,
     node: String,
     stop_grace: Duration,
     call_timeout: Duration,
+    /// How `https://` plugin services are called.
     #[cfg(feature = "remote-tls")]
     plugin_tls: Option<super::tls::ClientTls>,
 }
@@ -278,12 +278,14 @@ impl RemoteMembers {
     pub fn builder() -> RemoteMembersBuilder {
         RemoteMembersBuilder {
             members: Vec::new(),
-            host: None,
-            node: DEFAULT_NODE.to_owned(),
-            stop_grace: DEFAULT_STOP_GRACE,
-            call_timeout: super::DEFAULT_TIMEOUT,
-            #[cfg(feature = "remote-tls")]
-            plugin_tls: None,
+            settings: Settings {
+                host: None,
+                node: DEFAULT_NODE.to_owned(),
+                stop_grace: DEFAULT_STOP_GRACE,
+                call_timeout: super::DEFAULT_TIMEOUT,
+                #[cfg(feature = "remote-tls")]
+                plugin_tls: None,
+            },
         }
     }
 
@@ -390,7 +392,7 @@ impl RemoteMembers {
         let transport = match Handle::try_current() {
             Ok(handle) => self
                 .transport(address, handle)
-                .map(|t| t.timeout(self.shared.call_timeout)),
+                .map(|t| t.timeout(self.shared.settings.call_timeout)),
             Err(_) => Err("no tokio runtime to make calls from".to_owned()),
         };
         if let Err(error) = &transport {
@@ -416,7 +418,7 @@ impl RemoteMembers {
     /// `https://` address when TLS settings were given.
     fn transport(&self, address: &str, handle: Handle) -> Result<GrpcTransport, String> {
         #[cfg(feature = "remote-tls")]
-        if let Some(tls) = &self.shared.plugin_tls {
+        if let Some(tls) = &self.shared.settings.plugin_tls {
             if address
                 .get(..8)
                 .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
@@ -465,14 +467,14 @@ impl RemoteMembersBuilder {
     /// (`PEGBOARD_HOST`), e.g. `http://127.0.0.1:50051`. Required when a
     /// local process is declared.
     pub fn host(mut self, uri: impl Into<String>) -> Self {
-        self.host = Some(uri.into());
+        self.settings.host = Some(uri.into());
         self
     }
 
     /// The node label spawned processes announce (default
     /// [`DEFAULT_NODE`]).
     pub fn node(mut self, node: impl Into<String>) -> Self {
-        self.node = node.into();
+        self.settings.node = node.into();
         self
     }
 
@@ -480,7 +482,7 @@ impl RemoteMembersBuilder {
     /// is killed (default [`DEFAULT_STOP_GRACE`]). Keep it below the
     /// plugins' stop timeout.
     pub fn stop_grace(mut self, grace: Duration) -> Self {
-        self.stop_grace = grace;
+        self.settings.stop_grace = grace;
         self
     }
 
@@ -490,7 +492,7 @@ impl RemoteMembersBuilder {
     /// `remote-tls`.
     #[cfg(feature = "remote-tls")]
     pub fn plugin_tls(mut self, tls: super::tls::ClientTls) -> Self {
-        self.plugin_tls = Some(tls);
+        self.settings.plugin_tls = Some(tls);
         self
     }
 
@@ -498,7 +500,7 @@ impl RemoteMembersBuilder {
     /// timeout (default [`DEFAULT_TIMEOUT`](super::DEFAULT_TIMEOUT));
     /// dispatch's own timeouts apply as well.
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
-        self.call_timeout = timeout;
+        self.settings.call_timeout = timeout;
         self
     }
 
@@ -605,7 +607,7 @@ impl RemoteMembersBuilder {
             .members
             .iter()
             .any(|m| m.location == Location::LocalProcess);
-        if spawns && self.host.is_none() {
+        if spawns && self.settings.host.is_none() {
             return Err(MembersError::NoHost);
         }
         let mut members = Vec::with_capacity(self.members.len());
@@ -669,12 +671,7 @@ impl RemoteMembersBuilder {
                 members,
                 by_id,
                 descriptors,
-                host: self.host,
-                node: self.node,
-                stop_grace: self.stop_grace,
-                call_timeout: self.call_timeout,
-                #[cfg(feature = "remote-tls")]
-                plugin_tls: self.plugin_tls,
+                settings: self.settings,
                 registry: OnceLock::new(),
             }),
         })
@@ -695,7 +692,9 @@ impl Members for RemoteMembers {
             location: member.location,
             node: match &link {
                 Some(l) => Some(l.node.clone()),
-                None if member.location == Location::LocalProcess => Some(self.shared.node.clone()),
+                None if member.location == Location::LocalProcess => {
+                    Some(self.shared.settings.node.clone())
+                }
                 None => None,
             },
             endpoint: Some(RemoteEndpoint {
@@ -809,6 +808,7 @@ impl MemberHooks {
         let member = self.member();
         let shared = &self.members.shared;
         let host = shared
+            .settings
             .host
             .clone()
             .ok_or("no host address to announce to")?;
@@ -823,7 +823,7 @@ impl MemberHooks {
         member.link.send_replace(None);
         let env = [
             (super::ENV_HOST.to_owned(), host),
-            (super::ENV_NODE.to_owned(), shared.node.clone()),
+            (super::ENV_NODE.to_owned(), shared.settings.node.clone()),
             (super::ENV_TOKEN.to_owned(), token),
             (super::ENV_LISTEN.to_owned(), "127.0.0.1:0".to_owned()),
         ];
@@ -901,7 +901,7 @@ impl Lifecycle for MemberHooks {
         // timeout, dropping the instance cleans up (see `Drop`).
         let child = lock(&self.child).clone();
         if let Some(child) = child {
-            child.stop(self.members.shared.stop_grace).await;
+            child.stop(self.members.shared.settings.stop_grace).await;
             self.forget_process();
         }
         Ok(())
@@ -1003,8 +1003,8 @@ impl fmt::Debug for RemoteMembers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteMembers")
             .field("ids", &self.ids().collect::<Vec<_>>())
-            .field("host", &self.shared.host)
-            .field("node", &self.shared.node)
+            .field("host", &self.shared.settings.host)
+            .field("node", &self.shared.settings.node)
             .finish_non_exhaustive()
     }
 }
@@ -1016,8 +1016,8 @@ impl fmt::Debug for RemoteMembersBuilder {
                 "ids",
                 &self.members.iter().map(|m| &m.id).collect::<Vec<_>>(),
             )
-            .field("host", &self.host)
-            .field("node", &self.node)
+            .field("host", &self.settings.host)
+            .field("node", &self.settings.node)
             .finish_non_exhaustive()
     }
 }
