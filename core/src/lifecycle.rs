@@ -90,6 +90,13 @@ pub trait DynLifecycle: Send + Sync + 'static {
     fn start(&self) -> BoxFuture<'_, Result<(), BoxError>>;
     fn stop(&self) -> BoxFuture<'_, Result<(), BoxError>>;
     fn health(&self) -> BoxFuture<'_, Health>;
+    /// Resolves when the plugin knows its health has changed (a plugin
+    /// process exited), so that the supervisor checks it at once rather
+    /// than at the next interval. Plugins written with [`Lifecycle`] never
+    /// resolve it: they are checked periodically.
+    fn changed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::pending())
+    }
 }
 
 impl<T: Lifecycle> DynLifecycle for T {

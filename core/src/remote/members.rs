@@ -26,7 +26,7 @@ use crate::compat::is_valid_name;
 use crate::context::Context;
 use crate::descriptor::{BoxError, DescriptorParts, PluginDescriptor};
 use crate::instance::Instance;
-use crate::lifecycle::{Health, Lifecycle, lifecycle_of};
+use crate::lifecycle::{BoxFuture, DynLifecycle, Health};
 use crate::location::{Connection, Location, Members, Placement, RemoteEndpoint};
 
 /// Variables of the host's environment a local plugin process does not
@@ -85,10 +85,11 @@ pub const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(5);
 /// they are listed by [`RemoteRegistry::list`], but are not registry
 /// members and are not called.
 ///
-/// A local process that crashes is noticed by the next health check, so
-/// how soon it is restarted depends on `health_interval_ms` and
-/// `unhealthy_threshold` (the supervision settings; defaults 10 s and
-/// 3 checks).
+/// A local process that exits is health-checked at once, not at the next
+/// interval: it fails (after `unhealthy_threshold` checks, which then run
+/// back to back) and is restarted without waiting for `health_interval_ms`.
+/// Periodic checks (heartbeats, a process that stops answering) still need
+/// health checks on (`health_interval_ms` > 0, the default).
 ///
 /// The descriptors of declared plugins are made at run time and leaked
 /// (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
@@ -763,7 +764,7 @@ fn member_factory<K: RemoteKind + ?Sized>(
         index,
         child: Mutex::new(None),
     });
-    Ok(Instance::new::<K>(stub).with_lifecycle(lifecycle_of(hooks)))
+    Ok(Instance::new::<K>(stub).with_lifecycle(hooks))
 }
 
 /// Sends a stub's calls to where its member last announced itself.
@@ -851,7 +852,32 @@ impl MemberHooks {
     }
 }
 
-impl Lifecycle for MemberHooks {
+impl DynLifecycle for MemberHooks {
+    fn start(&self) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(self.start())
+    }
+    fn stop(&self) -> BoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(self.stop())
+    }
+    fn health(&self) -> BoxFuture<'_, Health> {
+        Box::pin(self.health())
+    }
+    /// A process that exits is checked at once (and so failed and
+    /// restarted), not at the next health interval.
+    fn changed(&self) -> BoxFuture<'_, ()> {
+        let child = lock(&self.child).clone();
+        Box::pin(async move {
+            match child {
+                Some(child) => drop(child.wait_exit().await),
+                None => std::future::pending().await,
+            }
+        })
+    }
+}
+
+/// The hooks themselves (inherent: `DynLifecycle` is implemented directly,
+/// for `changed`).
+impl MemberHooks {
     async fn start(&self) -> Result<(), BoxError> {
         let member = self.member();
         let Some(mut binary) = member.binary().cloned() else {

@@ -319,10 +319,19 @@ impl Inner {
         let mut shutdown = self.shutdown.subscribe();
         let mut unhealthy_in_a_row = 0u32;
         loop {
+            let instance = registry.loaded(i);
+            let changed = async {
+                match instance.as_ref().and_then(|x| x.lifecycle()) {
+                    Some(lifecycle) => lifecycle.changed().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
+                () = changed => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
+            drop(instance);
             if !registry.slot_state(i).is_up() {
                 return;
             }

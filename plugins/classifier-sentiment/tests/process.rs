@@ -89,7 +89,8 @@ impl Host {
 [supervision]
 start_timeout_ms = 30000
 stop_timeout_ms = 10000
-health_interval_ms = 10
+# Periodic checks far apart: a process that exits is checked at once.
+health_interval_ms = 600000
 health_timeout_ms = 5000
 unhealthy_threshold = 1
 restart = {restart}
