@@ -287,8 +287,14 @@ token = "s3cret"
 [remote.plugins."classifier.far"]
 location = "remote"
 version = "^1"
+
+# A declared plugin has a section like any other.
+[plugins.classifier.far]
+supervision = { health_interval_ms = 500 }
 "#,
     );
+    let check = pegboard(&["config", "check", config.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", stderr(&check));
     let out = pegboard(&[
         "--config",
         config.to_str().unwrap(),

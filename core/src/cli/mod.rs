@@ -364,6 +364,28 @@ impl Cli {
         catalog.map_err(|e| Failed::invalid(format!("the plugin composition is refused: {e}")))
     }
 
+    /// The catalog `document` configures: with the plugins its `[remote]`
+    /// section declares, which may have `[plugins.<kind>.<name>]` sections
+    /// of their own (supervision, dispatch settings).
+    #[cfg_attr(not(feature = "remote"), allow(unused_variables))]
+    fn catalog_for(&self, document: &Document) -> Result<Catalog, Failed> {
+        #[cfg(feature = "remote")]
+        if let Some(config) = self.remote_config(document)? {
+            use crate::location::Members;
+            let members = config
+                .members(&self.remote_kinds, "http://127.0.0.1:0")
+                .map_err(|e| Failed::invalid(e.to_string()))?;
+            let mut all: Vec<&'static PluginDescriptor> = match &self.descriptors {
+                Some(d) => d.clone(),
+                None => crate::discover::compiled_in().collect(),
+            };
+            all.extend_from_slice(members.descriptors());
+            return Catalog::new(all)
+                .map_err(|e| Failed::invalid(format!("the plugin composition is refused: {e}")));
+        }
+        self.catalog()
+    }
+
     /// The config validator of `catalog`, with the host's sections declared
     /// (so unknown top-level sections are errors), and the plugins whose
     /// config type cannot produce its defaults (by index), with why.
@@ -515,7 +537,7 @@ impl Cli {
     /// Every problem in `document`; on success, how many plugins it
     /// configures and how many of them it disables.
     fn checked(&self, path: &Path, mut document: Document) -> Result<(usize, usize), Failed> {
-        let catalog = self.catalog()?;
+        let catalog = self.catalog_for(&document)?;
         let (validator, schema_failures) = self.validator(&catalog);
         let mut errors: Vec<String> = validator
             .apply_env(&mut document, self.env_vars())
