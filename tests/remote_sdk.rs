@@ -218,7 +218,17 @@ async fn a_plugin_announces_once_it_answers_and_withdraws_on_shutdown() {
     assert_eq!(health.get_ref().status(), ServingStatus::Serving);
 
     // The host's stub reaches it through `Invoke`.
-    let transport = GrpcTransport::connect_lazy(&listed.address, Handle::current()).unwrap();
+    // Its service wants the token it announced with; without it, refused.
+    let bare = GrpcTransport::connect_lazy(&listed.address, Handle::current()).unwrap();
+    let anonymous = stub::<dyn Classifier>("words", Arc::new(bare));
+    let refused = tokio::task::spawn_blocking(move || anonymous.classify("who?"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(refused.0.contains("Unauthenticated"), "{refused}");
+    let transport = GrpcTransport::connect_lazy(&listed.address, Handle::current())
+        .unwrap()
+        .with_token(TOKEN);
     let words: Arc<dyn Classifier> = stub::<dyn Classifier>("words", Arc::new(transport));
     assert_eq!(
         words.classify("over the wire").unwrap(),
@@ -416,10 +426,10 @@ async fn a_stop_of_every_plugin_ends_serving_like_sigterm() {
 
     let mut plugin = PluginClient::new(connect(&listed.address).await.unwrap());
     let answer = plugin
-        .stop(StopRequest {
+        .stop(with_token(StopRequest {
             kind: "classifier".into(),
             plugin: "words".into(),
-        })
+        }))
         .await
         .unwrap()
         .into_inner();

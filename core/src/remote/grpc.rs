@@ -6,6 +6,7 @@ use std::time::Duration;
 use pegboard_proto::v1::plugin_client::PluginClient;
 use pegboard_proto::v1::{InvokeRequest, InvokeResponse};
 use tokio::runtime::{Handle, RuntimeFlavor};
+use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
 use super::kind::{Transport, TransportError};
@@ -38,6 +39,9 @@ pub struct GrpcTransport {
     client: PluginClient<Channel>,
     handle: Handle,
     timeout: Duration,
+    /// `Bearer <token>` sent with every call, if set; `Err` if the token
+    /// cannot be a header value.
+    authorization: Option<Result<MetadataValue<Ascii>, ()>>,
 }
 
 impl GrpcTransport {
@@ -47,6 +51,7 @@ impl GrpcTransport {
             client: PluginClient::new(channel),
             handle,
             timeout: DEFAULT_TIMEOUT,
+            authorization: None,
         }
     }
 
@@ -86,6 +91,19 @@ impl GrpcTransport {
         self.timeout = timeout;
         self
     }
+
+    /// Sends `authorization: Bearer <token>` with every call, for a plugin
+    /// service that requires it ([`PluginServiceBuilder::token`](super::PluginServiceBuilder::token);
+    /// the SDK's services require the token they announced with). A token
+    /// that cannot be a header value fails every call.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.authorization = Some(
+            format!("{}{token}", pegboard_proto::BEARER)
+                .parse()
+                .map_err(drop),
+        );
+        self
+    }
 }
 
 impl Transport for GrpcTransport {
@@ -95,6 +113,20 @@ impl Transport for GrpcTransport {
             return Err(TransportError::Runtime(
                 "the transport's tokio runtime is not a multi-thread runtime".to_owned(),
             ));
+        }
+        let mut request = tonic::Request::new(request);
+        match &self.authorization {
+            Some(Ok(value)) => {
+                request
+                    .metadata_mut()
+                    .insert(pegboard_proto::AUTHORIZATION, value.clone());
+            }
+            Some(Err(())) => {
+                return Err(TransportError::Runtime(
+                    "the plugin's token is not valid in an HTTP header".to_owned(),
+                ));
+            }
+            None => {}
         }
         let mut client = self.client.clone();
         let timeout = self.timeout;

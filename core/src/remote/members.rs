@@ -386,14 +386,17 @@ impl RemoteMembers {
         node: &str,
         version: &str,
         session: &str,
+        token: &str,
     ) {
         let Some(member) = self.member(id) else {
             return;
         };
+        // The token it announced with is the one its service expects.
         let transport = match Handle::try_current() {
-            Ok(handle) => self
-                .transport(address, handle)
-                .map(|t| t.timeout(self.shared.settings.call_timeout)),
+            Ok(handle) => self.transport(address, handle).map(|t| {
+                t.timeout(self.shared.settings.call_timeout)
+                    .with_token(token)
+            }),
             Err(_) => Err("no tokio runtime to make calls from".to_owned()),
         };
         if let Err(error) = &transport {
@@ -1108,7 +1111,14 @@ mod tests {
     #[test]
     fn a_withdrawal_only_forgets_the_session_that_announced() {
         let m = members();
-        m.connect("probe.far", "http://10.0.0.1:1", "node-a", "1.0.0", "s1");
+        m.connect(
+            "probe.far",
+            "http://10.0.0.1:1",
+            "node-a",
+            "1.0.0",
+            "s1",
+            "t",
+        );
         let placement = |m: &RemoteMembers| m.placement("probe.far").unwrap();
         assert_eq!(placement(&m).node.as_deref(), Some("node-a"));
         m.disconnect("probe.far", "s0");

@@ -96,6 +96,8 @@ pub enum PluginServiceError {
 pub struct PluginService {
     /// (kind, name) → the plugin's operations.
     plugins: Arc<HashMap<(String, String), Handler>>,
+    /// The token every call must carry, if one was set.
+    token: Option<Arc<str>>,
     /// The plugins the host has sent `Stop` to; once it holds every one,
     /// [`all_stopped`](Self::all_stopped) resolves.
     stopped: Arc<tokio::sync::watch::Sender<HashSet<(String, String)>>>,
@@ -120,6 +122,7 @@ impl fmt::Debug for PluginService {
 #[derive(Default)]
 pub struct PluginServiceBuilder {
     plugins: Vec<(String, String, Handler)>,
+    token: Option<String>,
 }
 
 impl fmt::Debug for PluginServiceBuilder {
@@ -160,6 +163,18 @@ impl PluginServiceBuilder {
         self
     }
 
+    /// Requires every call (`Start`, `Stop`, `Health`, `Invoke`) to carry
+    /// `authorization: Bearer <token>`; others get `UNAUTHENTICATED`.
+    /// Without it anyone who reaches the service can call its plugins.
+    /// The SDK ([`PluginProcess`](super::PluginProcess)) sets the token it
+    /// announces with, which the host sends back on its calls
+    /// ([`GrpcTransport::with_token`](super::GrpcTransport::with_token)).
+    /// `grpc.health.v1` stays open.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
     /// The service; fails on an invalid or repeated name.
     pub fn build(self) -> Result<PluginService, PluginServiceError> {
         let mut plugins = HashMap::with_capacity(self.plugins.len());
@@ -174,6 +189,7 @@ impl PluginServiceBuilder {
         }
         Ok(PluginService {
             plugins: Arc::new(plugins),
+            token: self.token.map(Arc::from),
             stopped: Arc::new(tokio::sync::watch::Sender::new(HashSet::new())),
         })
     }
@@ -201,6 +217,19 @@ impl PluginService {
         let all = self.plugins.len();
         // The sender lives in `self`, so the wait cannot fail.
         let _ = stopped.wait_for(|s| s.len() >= all).await;
+    }
+
+    /// Checks a call's token, when the service requires one.
+    fn authorize(&self, metadata: &tonic::metadata::MetadataMap) -> Result<(), Status> {
+        let Some(expected) = &self.token else {
+            return Ok(());
+        };
+        let token = super::service::bearer(metadata).map_err(Status::from)?;
+        if super::service::check_token(token, expected) {
+            Ok(())
+        } else {
+            Err(super::RemoteError::WrongToken.into())
+        }
     }
 
     fn find(&self, kind: &str, plugin: &str) -> Option<&Handler> {
@@ -260,6 +289,7 @@ impl Plugin for PluginService {
         &self,
         request: Request<StartRequest>,
     ) -> Result<Response<StartResponse>, Status> {
+        self.authorize(request.metadata())?;
         let req = request.into_inner();
         if self.find(&req.kind, &req.plugin).is_none() {
             let error = Some(unknown_plugin(&req.kind, &req.plugin));
@@ -272,6 +302,7 @@ impl Plugin for PluginService {
     }
 
     async fn stop(&self, request: Request<StopRequest>) -> Result<Response<StopResponse>, Status> {
+        self.authorize(request.metadata())?;
         let req = request.into_inner();
         if self.find(&req.kind, &req.plugin).is_none() {
             let error = Some(unknown_plugin(&req.kind, &req.plugin));
@@ -287,6 +318,7 @@ impl Plugin for PluginService {
         &self,
         request: Request<HealthRequest>,
     ) -> Result<Response<HealthResponse>, Status> {
+        self.authorize(request.metadata())?;
         let req = request.into_inner();
         if self.find(&req.kind, &req.plugin).is_none() {
             return Err(Status::not_found(format!(
@@ -304,6 +336,7 @@ impl Plugin for PluginService {
         &self,
         request: Request<InvokeRequest>,
     ) -> Result<Response<InvokeResponse>, Status> {
+        self.authorize(request.metadata())?;
         let outcome = match self.invoke_isolated(request.into_inner()).await {
             Ok(bytes) => Outcome::Response(bytes),
             Err(err) => Outcome::Error(err),

@@ -285,7 +285,8 @@ impl RemoteRegistry {
     /// session for them. Nothing is recorded when one fails.
     #[cfg(test)]
     pub(crate) fn announce(&self, req: AnnounceRequest) -> Result<Accepted, RemoteError> {
-        self.announce_with(req, None)
+        let token = self.shared.token.clone();
+        self.announce_with(req, None, &token)
     }
 
     /// [`announce`](Self::announce), by the local plugin process whose
@@ -294,6 +295,7 @@ impl RemoteRegistry {
         &self,
         req: AnnounceRequest,
         token_owner: Option<&str>,
+        token: &str,
     ) -> Result<Accepted, RemoteError> {
         check_node(&req.node)?;
         check_address(&req.address)?;
@@ -380,7 +382,14 @@ impl RemoteRegistry {
                 }
             }
             for a in &plugins {
-                members.connect(&a.id, &req.address, &req.node, &a.meta.version, &session);
+                members.connect(
+                    &a.id,
+                    &req.address,
+                    &req.node,
+                    &a.meta.version,
+                    &session,
+                    token,
+                );
             }
         }
         book.sessions.insert(

@@ -499,7 +499,9 @@ impl PluginProcess {
     ) -> Result<(), ServeError> {
         let settings = self.resolve(|var| std::env::var_os(var))?;
         let plugins = self.announced()?;
-        let service = self.service.build()?;
+        // Its service takes calls only with the token it announces with,
+        // which the host sends back.
+        let service = self.service.token(settings.token.clone()).build()?;
         let client = RegistryClient::new(settings.channel(self.call_timeout)?);
         let token = settings.token_value()?;
 

@@ -72,7 +72,7 @@ fn authenticate(metadata: &MetadataMap, registry: &RemoteRegistry) -> Result<Cal
 
 /// The token of the one `authorization: Bearer <token>` a call must carry
 /// (the scheme matched case-insensitively, RFC 7235).
-fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
+pub(crate) fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
     let mut values = metadata.get_all(pegboard_proto::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(RemoteError::MissingToken);
@@ -90,7 +90,7 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
 /// Whether `token` is `expected`: compared in constant time for tokens of
 /// the expected length (one of another length is refused at once, which
 /// reveals only the length).
-fn check_token(token: &str, expected: &str) -> bool {
+pub(crate) fn check_token(token: &str, expected: &str) -> bool {
     let (token, expected) = (token.as_bytes(), expected.as_bytes());
     token.len() == expected.len() && bool::from(token.ct_eq(expected))
 }
@@ -132,13 +132,16 @@ impl Registry for RegistryService {
             Ok(caller) => caller,
             Err(e) => return Err(rejected(e, &claimed, &node)),
         };
+        // Authenticated above, so present: the host sends it back on its
+        // calls to the plugin, whose service checks it.
+        let token = bearer(&metadata).unwrap_or_default();
         let owner = match &caller {
             Caller::Host => None,
             Caller::Process(owner) => Some(owner.as_str()),
         };
         let accepted = self
             .registry
-            .announce_with(req, owner)
+            .announce_with(req, owner, token)
             .map_err(|e| rejected(e, &claimed, &node))?;
         for plugin_id in &accepted.ids {
             tracing::event!(
