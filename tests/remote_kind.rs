@@ -98,6 +98,11 @@ async fn serve() -> SocketAddr {
         .add::<dyn Calc>("math", Arc::new(Math))
         .build()
         .unwrap();
+    serve_service(service).await
+}
+
+/// Serves `service` on a free port of 127.0.0.1.
+async fn serve_service(service: PluginService) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
@@ -431,13 +436,7 @@ async fn serve_words_and_math() -> (PluginService, SocketAddr) {
         .add::<dyn Calc>("math", Arc::new(Math))
         .build()
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        Server::builder()
-            .add_service(service.clone().into_server())
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let addr = serve_service(service.clone()).await;
     (service, addr)
 }
 

@@ -370,11 +370,8 @@ impl Cli {
     #[cfg_attr(not(feature = "remote"), allow(unused_variables))]
     fn catalog_for(&self, document: &Document) -> Result<Catalog, Failed> {
         #[cfg(feature = "remote")]
-        if let Some(config) = self.remote_config(document)? {
+        if let Some(members) = self.declared_members(document)? {
             use crate::location::Members;
-            let members = config
-                .members(&self.remote_kinds, "http://127.0.0.1:0")
-                .map_err(|e| Failed::invalid(e.to_string()))?;
             let mut all: Vec<&'static PluginDescriptor> = match &self.descriptors {
                 Some(d) => d.clone(),
                 None => crate::discover::compiled_in().collect(),
@@ -415,14 +412,9 @@ impl Cli {
             None => Document::empty(),
         };
         let builder = self.builder();
-        // Listed, not run: the members never announce anywhere.
         #[cfg(feature = "remote")]
-        let builder = match self.remote_config(&document)? {
-            Some(config) => builder.remote(
-                &config
-                    .members(&self.remote_kinds, "http://127.0.0.1:0")
-                    .map_err(|e| Failed::invalid(e.to_string()))?,
-            ),
+        let builder = match self.declared_members(&document)? {
+            Some(members) => builder.remote(&members),
             None => builder,
         };
         builder
@@ -504,6 +496,19 @@ impl Cli {
             .config(document.clone())
             .build()
             .map_err(|e| invalid(&e))
+    }
+
+    /// The plugins `document`'s `[remote]` declares, to list or check, not
+    /// run: they are given no address to announce to.
+    #[cfg(feature = "remote")]
+    fn declared_members(
+        &self,
+        document: &Document,
+    ) -> Result<Option<crate::remote::RemoteMembers>, Failed> {
+        self.remote_config(document)?
+            .map(|config| config.members(&self.remote_kinds, "http://127.0.0.1:0"))
+            .transpose()
+            .map_err(|e| Failed::invalid(e.to_string()))
     }
 
     /// `[remote]`, if the host accepts remote kinds and the document has it.
