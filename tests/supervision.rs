@@ -544,3 +544,63 @@ restart = { backoff_initial_ms = 1 }
     assert_eq!(logged("on-sick"), ["stop on-sick"]);
     supervisor.shutdown().await;
 }
+
+// ---- hooks found without the `lifecycle` key (issue 13, point 5) -------------
+
+static UNDECLARED_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Implements `Lifecycle` but does not say `lifecycle`: the macro finds the impl.
+#[derive(Default)]
+#[pegboard::plugin(name = "undeclared-hooks", version = "0.1.0", api = "0.1", kind = Service)]
+pub struct UndeclaredHooks;
+
+impl Service for UndeclaredHooks {
+    fn name(&self) -> &'static str {
+        "undeclared-hooks"
+    }
+}
+
+impl Lifecycle for UndeclaredHooks {
+    async fn start(&self) -> Result<(), BoxError> {
+        UNDECLARED_STARTED.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn health(&self) -> Health {
+        Health::degraded("found without the key")
+    }
+}
+
+/// No `Lifecycle` impl and no key: no hooks, and it runs.
+#[derive(Default)]
+#[pegboard::plugin(name = "no-hooks", version = "0.1.0", api = "0.1", kind = Service)]
+pub struct NoHooks;
+
+impl Service for NoHooks {
+    fn name(&self) -> &'static str {
+        "no-hooks"
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_impl_without_the_key_is_found_and_runs() {
+    let registry = registry(
+        &["undeclared-hooks", "no-hooks"],
+        "[supervision]\nhealth_interval_ms = 5\n",
+    );
+    let supervisor = Supervisor::new(registry.clone());
+    let report = supervisor.start().await;
+    assert_eq!(
+        report.running,
+        ["service.no-hooks", "service.undeclared-hooks"]
+    );
+    assert!(
+        UNDECLARED_STARTED.load(Ordering::SeqCst),
+        "the start hook of a plugin without the `lifecycle` key did not run"
+    );
+    until("the health hook of a plugin without the key", || {
+        state(&registry, "service.undeclared-hooks") == PluginState::Degraded
+    })
+    .await;
+    assert_eq!(state(&registry, "service.no-hooks"), PluginState::Running);
+    supervisor.shutdown().await;
+}

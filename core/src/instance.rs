@@ -45,6 +45,14 @@ impl Instance {
         self
     }
 
+    /// Adds lifecycle hooks when there are any (the macro's form for plugins
+    /// whose `Lifecycle` impl it detected rather than was told of).
+    #[doc(hidden)]
+    pub fn with_hooks(mut self, lifecycle: Option<Arc<dyn DynLifecycle>>) -> Self {
+        self.lifecycle = lifecycle;
+        self
+    }
+
     /// The plugin as `Arc<K>`, or `None` if it is of another kind.
     #[inline]
     pub fn get<K: Kind + ?Sized>(&self) -> Option<Arc<K>> {

@@ -151,6 +151,7 @@ pub use pegboard_macros::kind;
 /// | `config` | no | a type implementing `Serialize + Deserialize + JsonSchema + Default`; its section is `[plugins.<kind>.<name>]` |
 /// | `capabilities` | no | `["..."]`, listed in reports |
 /// | `new` | no | a constructor `fn(Config, &Context) -> Result<Self, E>`, or `fn(&Context) -> Result<Self, E>` without `config` |
+/// | `lifecycle` | no | asserts that the struct implements [`Lifecycle`] (a compile error at the key otherwise); without it an impl is found all the same and its hooks run |
 ///
 /// Without `new`, a plugin with `config = T` is built with `From<T>` or
 /// `TryFrom<T>` (whose error fails just this plugin), and one without config

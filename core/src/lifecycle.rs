@@ -12,8 +12,12 @@ use crate::descriptor::BoxError;
 
 /// Async lifecycle hooks of a plugin (SPEC L1). Every hook has a default
 /// (start and stop do nothing, health is healthy), so a plugin implements
-/// only what it needs, and a plugin without `lifecycle` in its
-/// `#[pegboard::plugin(...)]` needs no impl at all.
+/// only what it needs, and a plugin without hooks needs no impl at all.
+///
+/// `#[pegboard::plugin]` finds the impl by itself: implementing the trait is
+/// the only step, so hooks cannot be forgotten. The `lifecycle` key is
+/// optional; given, it asserts the impl exists (a compile error at the key
+/// otherwise).
 ///
 /// Each hook runs under a timeout (start/stop 30 s, health 5 s by default;
 /// `[supervision]` in the config file, globally or per plugin). A hook that
@@ -32,7 +36,7 @@ use crate::descriptor::BoxError;
 /// }
 ///
 /// #[derive(Default)]
-/// #[pegboard::plugin(name = "warm", version = "0.1.0", api = "0.1", kind = Cache, lifecycle)]
+/// #[pegboard::plugin(name = "warm", version = "0.1.0", api = "0.1", kind = Cache)]
 /// pub struct Warm {
 ///     loaded: std::sync::atomic::AtomicBool,
 /// }
@@ -108,6 +112,47 @@ impl<T: Lifecycle> DynLifecycle for T {
     }
     fn health(&self) -> BoxFuture<'_, Health> {
         Box::pin(Lifecycle::health(self))
+    }
+}
+
+/// Finds a plugin type's [`Lifecycle`] impl, if it has one, by autoref
+/// specialisation: `(&LifecycleProbe::<P>::new()).hooks(plugin)` resolves to
+/// [`HasLifecycle::hooks`] when `P: Lifecycle` and to [`NoLifecycle::hooks`]
+/// otherwise. It works because the macro calls it on a concrete type.
+#[doc(hidden)]
+pub struct LifecycleProbe<P>(std::marker::PhantomData<fn() -> P>);
+
+impl<P> LifecycleProbe<P> {
+    /// The probe for `P`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        LifecycleProbe(std::marker::PhantomData)
+    }
+}
+
+/// The probe's method when the plugin implements [`Lifecycle`].
+#[doc(hidden)]
+pub trait HasLifecycle<P> {
+    /// The plugin's hooks.
+    fn hooks(&self, plugin: Arc<P>) -> Option<Arc<dyn DynLifecycle>>;
+}
+
+impl<P: Lifecycle> HasLifecycle<P> for LifecycleProbe<P> {
+    fn hooks(&self, plugin: Arc<P>) -> Option<Arc<dyn DynLifecycle>> {
+        Some(plugin)
+    }
+}
+
+/// The probe's method when the plugin does not implement [`Lifecycle`].
+#[doc(hidden)]
+pub trait NoLifecycle<P> {
+    /// No hooks.
+    fn hooks(&self, plugin: Arc<P>) -> Option<Arc<dyn DynLifecycle>>;
+}
+
+impl<P> NoLifecycle<P> for &LifecycleProbe<P> {
+    fn hooks(&self, _: Arc<P>) -> Option<Arc<dyn DynLifecycle>> {
+        None
     }
 }
 

@@ -7,7 +7,7 @@ use std::any::TypeId;
 
 pub use crate::descriptor::{ConfigSpec, DescriptorParts, Factory};
 pub use crate::discover::PluginRegistration;
-pub use crate::lifecycle::lifecycle_of;
+pub use crate::lifecycle::{HasLifecycle, LifecycleProbe, NoLifecycle, lifecycle_of};
 #[cfg(feature = "inventory")]
 pub use inventory;
 #[cfg(feature = "linkme")]
@@ -231,3 +231,20 @@ macro_rules! __pegboard_remote_kind {
 }
 
 pub use crate::__pegboard_remote_kind as remote_kind;
+
+/// `a == b` in a `const` (the macro's check that a `depends_on` entry does
+/// not name the plugin's own kind).
+pub const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

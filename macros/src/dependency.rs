@@ -13,6 +13,8 @@ pub struct Dep {
     pub name: String,
     pub requirement: String,
     pub optional: bool,
+    /// Where it was written, for errors found after parsing.
+    pub span: proc_macro2::Span,
 }
 
 impl Dep {
@@ -76,5 +78,6 @@ pub fn parse(lit: &LitStr) -> syn::Result<Dep> {
         name: name.to_owned(),
         requirement,
         optional,
+        span: lit.span(),
     })
 }

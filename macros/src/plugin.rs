@@ -98,6 +98,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => Vec::new(),
     };
 
+    // `lifecycle` is optional: an `impl Lifecycle` is found without it. Given,
+    // it asserts the impl exists, so a missing one is an error at the key.
     let lifecycle = get("lifecycle")
         .map(args::flag)
         .transpose()?
@@ -173,8 +175,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         let span = get("lifecycle").map_or(Span::call_site(), |a| a.key.span());
         quote_spanned!(span=> .with_lifecycle(::pegboard::__private::lifecycle_of::<#ident>(plugin)))
     } else {
-        quote!()
+        // Autoref specialisation: the probe's `hooks` is `Some` exactly when
+        // the (concrete) plugin type implements `Lifecycle`, so hooks written
+        // without the `lifecycle` key still run.
+        quote! {
+            .with_hooks({
+                use ::pegboard::__private::{HasLifecycle as _, NoLifecycle as _};
+                (&::pegboard::__private::LifecycleProbe::<#ident>::new()).hooks(plugin)
+            })
+        }
     };
+    let self_checks = self_dependency_checks(&deps, &name, &dyn_kind);
     let api = api_lit.value();
     let version = version_lit.value();
 
@@ -210,6 +221,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 });
 
             ::pegboard::__register!(__PEGBOARD_DESCRIPTOR);
+
+            #(#self_checks)*
         };
     })
 }
@@ -248,9 +261,9 @@ fn parse_deps(arg: &Arg, own_name: &str) -> syn::Result<Vec<dependency::Dep>> {
     let mut deps: Vec<dependency::Dep> = Vec::new();
     for lit in args::lit_str_array(arg)? {
         let dep = dependency::parse(&lit)?;
-        // Only a bare name is surely this plugin: the kind's name comes from
-        // `Kind::NAME`, which a macro cannot see. A `kind.name` naming this
-        // plugin is a cycle of one, which the registry reports at run time.
+        // A bare name is surely this plugin. A `kind.name` with this name is
+        // this plugin only if `kind` is its kind's `Kind::NAME`, which the
+        // macro cannot see: `self_dependency_checks` compares it at compile time.
         if dep.kind.is_none() && dep.name == own_name {
             return Err(syn::Error::new(
                 lit.span(),
@@ -271,4 +284,29 @@ fn parse_deps(arg: &Arg, own_name: &str) -> syn::Result<Vec<dependency::Dep>> {
         deps.push(dep);
     }
     Ok(deps)
+}
+
+/// A `const` per `depends_on = ["kind.name"]` entry whose name is this
+/// plugin's: it fails to compile, at that string, when `kind` is this
+/// plugin's own kind (the kind's name is `Kind::NAME`, known only to rustc).
+fn self_dependency_checks(
+    deps: &[dependency::Dep],
+    own_name: &str,
+    dyn_kind: &TokenStream,
+) -> Vec<TokenStream> {
+    deps.iter()
+        .filter(|d| d.name == own_name)
+        .filter_map(|d| {
+            let kind = d.kind.as_ref()?;
+            let message = format!(
+                "plugin `{own_name}` cannot depend on itself: `{kind}.{own_name}` is its own id"
+            );
+            let span = d.span;
+            Some(quote_spanned! {span=>
+                const _: () = if ::pegboard::__private::str_eq(<#dyn_kind as ::pegboard::Kind>::NAME, #kind) {
+                    ::core::panic!(#message)
+                };
+            })
+        })
+        .collect()
 }
