@@ -72,3 +72,169 @@ fn enabled_plugin_features_are_listed_and_disabled_ones_are_not() {
     );
     assert_eq!(unlinked.trim(), "0");
 }
+
+// ---- every kind of dependency (issue 13, points 2 and 3) --------------------
+//
+// `tests/fixtures/link-host` is a workspace of its own: a host whose plugin
+// crates are a plain, a renamed, two workspace-inherited, a `cfg(unix)`, a
+// `cfg(windows)`, an optional and a dev-dependency, none named in code; a
+// host with two crates registering the same (kind, name); a host with a
+// target-triple table. Built in the shared nested target dir.
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/link-host")
+}
+
+/// `cargo <args>` in the fixture workspace, with this build's backend.
+fn fixture_cargo(args: &[&str], package: &str, features: &[&str]) -> std::process::Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut features: Vec<&str> = features.to_vec();
+    if pegboard::discover::BACKEND == "inventory" && package != "triple-host" {
+        features.push("inventory");
+    }
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(fixture())
+        .env(
+            "CARGO_TARGET_DIR",
+            workspace().join("target").join("nested"),
+        )
+        .env("RUST_BACKTRACE", "0")
+        .args(args.iter().take_while(|a| **a != "--"))
+        .args(["--quiet", "--locked", "-p", package]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    if let Some(i) = args.iter().position(|a| *a == "--") {
+        // What follows `--` goes to the program, after cargo's own options.
+        cmd.args(&args[i..]);
+    }
+    cmd.output().expect("cargo runs")
+}
+
+fn fixture_stdout(args: &[&str], package: &str, features: &[&str]) -> String {
+    let out = fixture_cargo(args, package, features);
+    assert!(
+        out.status.success(),
+        "cargo {args:?} -p {package} {features:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+const LINKED: &[&str] = &[
+    "greeter.normal",
+    "greeter.own-lib",
+    "greeter.renamed",
+    "greeter.renamed-ws",
+    "greeter.unix",
+    "greeter.workspace",
+];
+
+#[test]
+fn link_plugins_links_every_kind_of_dependency_under_its_cfg() {
+    // The binary: every dependency whose cfg holds, and the package's own
+    // library; not the `cfg(windows)` one, the optional one (feature off) or
+    // the dev-dependency.
+    let out = fixture_stdout(&["run", "--bin", "link-host"], "link-host", &[]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap_or("").split(' ').collect::<Vec<_>>(),
+        LINKED
+    );
+    let crates: Vec<&str> = lines.next().unwrap_or("").split(' ').collect();
+    for name in [
+        "p_normal",
+        "renamed",
+        "p_workspace",
+        "renamed_ws",
+        "p_unix",
+        "link_host",
+    ] {
+        assert!(
+            crates.contains(&name),
+            "`{name}` not in Linked::crates: {crates:?}"
+        );
+    }
+    for name in ["p_windows", "p_optional", "p_dev"] {
+        assert!(
+            !crates.contains(&name),
+            "`{name}` in Linked::crates: {crates:?}"
+        );
+    }
+
+    // Its feature is the only step for the optional one.
+    let out = fixture_stdout(&["run", "--bin", "link-host"], "link-host", &["opt"]);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap_or("")
+            .split(' ')
+            .any(|id| id == "greeter.optional"),
+        "{out}"
+    );
+
+    // An example sees the dev-dependencies too.
+    let out = fixture_stdout(&["run", "--example", "list"], "link-host", &[]);
+    let mut expected: Vec<&str> = LINKED.to_vec();
+    expected.insert(0, "greeter.dev");
+    assert_eq!(out.trim().split(' ').collect::<Vec<_>>(), expected);
+
+    // The library's and the binary's unit tests, an integration test and a
+    // bench assert the same from inside (see the fixture).
+    fixture_stdout(
+        &["test", "--lib", "--bins", "--tests", "--benches"],
+        "link-host",
+        &[],
+    );
+    // And the binary has a composition check it did not write.
+    let listed = fixture_stdout(
+        &["test", "--bin", "link-host", "--", "--list"],
+        "link-host",
+        &[],
+    );
+    assert!(
+        listed.contains("__pegboard_link_plugins::composition_is_sound: test"),
+        "{listed}"
+    );
+}
+
+#[test]
+fn a_duplicate_across_crates_fails_the_hosts_own_cargo_test() {
+    let out = fixture_cargo(&["test"], "dup-host", &[]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "cargo test of a host with a duplicate passed:\n{text}"
+    );
+    assert!(
+        text.contains("__pegboard_link_plugins::composition_is_sound"),
+        "{text}"
+    );
+    assert!(
+        text.contains("plugin `greeter.twin` is registered more than once")
+            && text.contains("p-twin-a plugins/p-twin-a/src/lib.rs:4")
+            && text.contains("p-twin-b plugins/p-twin-b/src/lib.rs:4"),
+        "the failure does not name both sources:\n{text}"
+    );
+}
+
+#[test]
+fn a_target_triple_table_is_a_compile_error_naming_the_dependency() {
+    let out = fixture_cargo(&["build"], "triple-host", &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a target-triple dependency compiled:\n{err}"
+    );
+    assert!(
+        err.contains(
+            "pegboard::link_plugins!() cannot link `p-normal` from [target.'x86_64-unknown-linux-gnu'.dependencies]"
+        ) && err.contains("[target.'cfg(...)'.dependencies]"),
+        "{err}"
+    );
+}

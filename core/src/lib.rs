@@ -73,6 +73,7 @@ mod info;
 mod instance;
 mod kind;
 mod lifecycle;
+mod linked;
 mod location;
 pub mod metrics;
 pub mod order;
@@ -104,6 +105,7 @@ pub use info::{DependencyInfo, PluginInfo, SourceLocation};
 pub use instance::Instance;
 pub use kind::Kind;
 pub use lifecycle::{BoxFuture, Health, HealthStatus, Lifecycle};
+pub use linked::Linked;
 pub use location::{Connection, Location, RemoteEndpoint};
 pub use pegboard_api::{
     API_VERSION, ApiParseError, Incompatible, IncompatibleReason, check_compatible,
@@ -210,16 +212,32 @@ pub use pegboard_macros::kind;
 pub use pegboard_macros::plugin;
 
 /// Links every plugin crate the calling crate depends on; put it once at the
-/// root of a host binary (and of any test binary that should see the same
-/// plugins).
+/// root of a host binary, as `pegboard::link_plugins!(PLUGINS);`, and pass
+/// `PLUGINS` to the command line's entry point.
 ///
 /// A crate that a binary depends on but never names is not linked at all, so
 /// its link-time registrations silently vanish, with `linkme` and `inventory`
 /// alike. `link_plugins!()` reads the crate's `Cargo.toml` and emits
-/// `extern crate dep as _;` for every entry of `[dependencies]`, under
-/// `#[cfg(feature = ...)]` (every feature that enables it, transitively) for
-/// the optional ones. Enabling a plugin crate's feature is then the only step
-/// needed to include it.
+/// `extern crate dep as _;` for every dependency, under the `cfg` that makes
+/// cargo pass it:
+///
+/// | in `Cargo.toml` | linked |
+/// |---|---|
+/// | `[dependencies]`, renamed (`x = { package = "y" }`) or inherited (`x.workspace = true`) | always (as `x`) |
+/// | `optional = true` | under `cfg(any(feature = ...))`, every feature that enables it, transitively |
+/// | `[target.'cfg(unix)'.dependencies]` | under `cfg(unix)`; a target triple (`[target.x86_64-unknown-linux-gnu.dependencies]`) is a compile error, since no `cfg` says it |
+/// | `[dev-dependencies]` | in example, test and bench targets; under `cfg(test)` in a library or binary (its unit tests) |
+/// | the package's own library | in its binaries, examples, tests and benches |
+///
+/// Enabling a plugin crate's feature is then the only step needed to include
+/// it. Given a name, it also declares `const NAME: pegboard::Linked`, which
+/// [`cli::main`](crate::cli::main) and `Cli::main` require, so a host that
+/// forgets the macro does not compile. In a binary it also adds a
+/// `#[cfg(test)]` test, `__pegboard_link_plugins::composition_is_sound`, so
+/// the application's own `cargo test` fails on a duplicate (kind, name),
+/// an incompatible API, an invalid default config, a cycle or a missing
+/// dependency, with no test written by the application (see
+/// [`testing::assert_composition_sound`]).
 ///
 /// ```toml
 /// [features]
@@ -230,8 +248,18 @@ pub use pegboard_macros::plugin;
 /// store-memory = { path = "../plugins/store-memory", optional = true }
 /// ```
 ///
-/// Not covered: dependencies under `[target.'cfg(...)'.dependencies]`; name
-/// such a crate yourself with `use the_crate as _;`.
+/// ```no_run
+/// // src/main.rs
+/// pegboard::link_plugins!(PLUGINS);
+///
+/// fn main() -> std::process::ExitCode {
+///     pegboard::cli::main(PLUGINS)
+/// }
+/// ```
+///
+/// Without a name (`pegboard::link_plugins!();`) it only links: for tests,
+/// examples and hosts that build a [`Registry`] themselves. Plugin crates that
+/// are dependencies of a dependency are linked only if that crate links them.
 pub use pegboard_macros::link_plugins;
 pub use registry::{Registry, RegistryBuilder};
 pub use state::{Failure, PluginState, Stage};

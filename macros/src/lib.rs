@@ -6,6 +6,7 @@ mod args;
 mod dependency;
 mod kind;
 mod link;
+mod manifest;
 mod plugin;
 mod remote;
 

@@ -2,9 +2,14 @@
 
 use std::io::{self, Write};
 
+use crate::linked::Linked;
 use crate::registry::Registry;
 
-pub(super) fn table(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn table(
+    registry: &Registry,
+    linked: Option<&Linked>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let plugins = registry.plugins();
     let header = [
         "ID",
@@ -70,10 +75,55 @@ pub(super) fn table(registry: &Registry, out: &mut dyn Write) -> io::Result<()> 
             }
         }
     }
+    if let (true, Some(linked)) = (plugins.is_empty(), linked) {
+        // An empty list is most often a plugin crate that is not a
+        // dependency, or whose feature is off: say what was linked.
+        let crates: Vec<&str> = linked.crates().collect();
+        writeln!(
+            out,
+            "\nno plugins are compiled in: link_plugins!() of `{}` linked {}; \
+             a plugin crate must be a dependency of `{}` (with its feature enabled)",
+            linked.host(),
+            if crates.is_empty() {
+                "no crates".to_owned()
+            } else {
+                format!(
+                    "{} crate(s), none with plugins: {}",
+                    crates.len(),
+                    crates.join(", ")
+                )
+            },
+            linked.host()
+        )?;
+    }
     for p in plugins.iter().filter(|p| !p.notes.is_empty()) {
         for note in &p.notes {
             writeln!(out, "{}: note: {note}", p.id)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::linked::Linked;
+    use crate::registry::Registry;
+
+    #[test]
+    fn an_empty_list_says_what_link_plugins_linked() {
+        let registry = Registry::builder()
+            .descriptors(std::iter::empty())
+            .build()
+            .expect("an empty composition");
+        let linked = Linked::__new("my-host", &[("store_memory", true), ("off", false)]);
+        let mut out = Vec::new();
+        super::table(&registry, Some(&linked), &mut out).expect("written");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            text.contains(
+                "no plugins are compiled in: link_plugins!() of `my-host` linked 1 crate(s), none with plugins: store_memory"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -11,22 +11,28 @@
 //!   config default       a config file with every default filled in
 //! ```
 //!
-//! A host application's `main` can be one line:
+//! A host application's `main` can be one line, given the [`Linked`] value
+//! that [`link_plugins!`](crate::link_plugins) declares (so a host that
+//! forgets it does not compile):
 //!
 //! ```no_run
+//! pegboard::link_plugins!(PLUGINS);
+//!
 //! fn main() -> std::process::ExitCode {
-//!     pegboard::cli::main()
+//!     pegboard::cli::main(PLUGINS)
 //! }
 //! ```
 //!
 //! or, to accept its own config sections and check them too:
 //!
 //! ```no_run
+//! pegboard::link_plugins!(PLUGINS);
+//!
 //! #[derive(serde::Deserialize, schemars::JsonSchema)]
 //! struct Server { listen: String }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     pegboard::cli::Cli::new("my-host").section::<Server>("server").main()
+//!     pegboard::cli::Cli::new("my-host").section::<Server>("server").main(PLUGINS)
 //! }
 //! ```
 
@@ -46,12 +52,17 @@ use clap::{Parser, Subcommand};
 use crate::catalog::Catalog;
 use crate::config::{self, ConfigError, ConfigValidator, Document};
 use crate::descriptor::PluginDescriptor;
+use crate::linked::Linked;
 use crate::registry::{Registry, RegistryBuilder};
 use crate::supervisor::Supervisor;
 
 /// Runs the command line of a host with no config sections of its own.
-pub fn main() -> ExitCode {
-    Cli::new("pegboard").main()
+///
+/// `plugins` comes from `pegboard::link_plugins!(PLUGINS)` at the root of the
+/// binary: without it the plugin crates would not be linked, and the host
+/// would run without them and without a word.
+pub fn main(plugins: Linked) -> ExitCode {
+    Cli::new("pegboard").main(plugins)
 }
 
 /// A host's command line: which plugins, which extra config sections.
@@ -61,6 +72,8 @@ pub struct Cli {
     descriptors: Option<Vec<&'static PluginDescriptor>>,
     env: Option<Vec<(String, String)>>,
     sections: Vec<(String, serde_json::Value)>,
+    /// What `link_plugins!()` linked, once `main` was given it.
+    linked: Option<Linked>,
     /// The kinds whose plugins may run outside the host (`[remote]`).
     #[cfg(feature = "remote")]
     remote_kinds: Vec<(&'static str, remote::DeclareFn)>,
@@ -160,6 +173,7 @@ impl Cli {
             descriptors: None,
             env: None,
             sections: Vec::new(),
+            linked: None,
             #[cfg(feature = "remote")]
             remote_kinds: Vec::new(),
         }
@@ -224,7 +238,13 @@ impl Cli {
     }
 
     /// Parses the process arguments, runs, and returns the exit code.
-    pub fn main(self) -> ExitCode {
+    ///
+    /// `plugins` comes from `pegboard::link_plugins!(PLUGINS)` at the root of
+    /// the binary, which links every enabled plugin crate: requiring it makes
+    /// a forgotten `link_plugins!()` a compile error rather than a host that
+    /// runs with no plugins.
+    pub fn main(mut self, plugins: Linked) -> ExitCode {
+        self.linked = Some(plugins);
         let code = self.run(
             std::env::args_os(),
             &mut std::io::stdout(),
@@ -290,7 +310,7 @@ impl Cli {
                     let registry = Arc::new(self.running_registry(&document, out).await?);
                     let supervisor = Supervisor::new(registry.clone());
                     let report = supervisor.start().await;
-                    write(list::table(&registry, out))?;
+                    write(list::table(&registry, self.linked.as_ref(), out))?;
                     write(writeln!(
                         out,
                         "\n{} of {} plugins running (backend: {}); Ctrl-C or SIGTERM stops them",
@@ -330,7 +350,7 @@ impl Cli {
                         .map_err(|e| Failed::usage(e.to_string()))?;
                     write(writeln!(out, "{text}"))
                 } else {
-                    write(list::table(&registry, out))
+                    write(list::table(&registry, self.linked.as_ref(), out))
                 }
             }
             Command::Plugins(PluginsCommand::Graph { dot }) => {

@@ -1,0 +1,3 @@
+pegboard::link_plugins!(PLUGINS, extra);
+
+fn main() {}
