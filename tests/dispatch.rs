@@ -279,3 +279,100 @@ async fn blocking_calls_that_hang_are_abandoned_at_the_timeout() {
     );
     assert_eq!(out.get("counter.words").unwrap().value, Some(3));
 }
+
+// ---- async kind methods (SPEC D10) -------------------------------------------------
+
+#[pegboard::kind]
+pub trait Notifier {
+    async fn notify(&self, message: &str) -> String;
+
+    /// A default body: plugins may leave it out.
+    async fn channel(&self) -> String {
+        "default".to_string()
+    }
+
+    fn sync_name(&self) -> &'static str;
+}
+
+#[derive(Default)]
+#[pegboard::plugin(name = "email", version = "0.1.0", api = "0.1", kind = Notifier)]
+pub struct Email;
+impl Notifier for Email {
+    async fn notify(&self, message: &str) -> String {
+        // A real await point, so the future is not ready at once.
+        tokio::task::yield_now().await;
+        format!("mailed {message}")
+    }
+    async fn channel(&self) -> String {
+        "smtp".to_string()
+    }
+    fn sync_name(&self) -> &'static str {
+        "email"
+    }
+}
+
+/// Its async method never completes.
+#[derive(Default)]
+#[pegboard::plugin(name = "pager", version = "0.1.0", api = "0.1", kind = Notifier)]
+pub struct Pager;
+impl Notifier for Pager {
+    async fn notify(&self, _: &str) -> String {
+        std::future::pending().await
+    }
+    fn sync_name(&self) -> &'static str {
+        "pager"
+    }
+}
+
+#[tokio::test]
+async fn async_kind_methods_are_awaited_under_the_kind_timeout() {
+    let registry = registry("[dispatch.notifier]\ntimeout_ms = 30\n");
+    let out = registry
+        .dispatch::<dyn Notifier>()
+        .fan_out(|n| async move { Ok::<_, String>(n.notify("hi").await) })
+        .await;
+    let results: Vec<(&str, CallResult)> =
+        out.outcomes.iter().map(|o| (o.plugin, o.result)).collect();
+    assert_eq!(
+        results,
+        [
+            ("notifier.email", CallResult::Ok),
+            ("notifier.pager", CallResult::Timeout),
+        ]
+    );
+    assert_eq!(
+        out.get("notifier.email").unwrap().value.as_deref(),
+        Some("mailed hi")
+    );
+    assert_eq!(
+        out.get("notifier.pager").unwrap().error.as_deref(),
+        Some("no answer within 30ms")
+    );
+
+    let notifier = registry.dispatch::<dyn Notifier>();
+    let one = notifier
+        .call("email", |n| async move {
+            Ok::<_, String>(format!("{} via {}", n.notify("x").await, n.channel().await))
+        })
+        .await;
+    assert_eq!(one.into_result().unwrap(), "mailed x via smtp");
+    let hung = notifier
+        .call(
+            "pager",
+            |n| async move { Ok::<_, String>(n.notify("x").await) },
+        )
+        .await;
+    assert_eq!(hung.result, CallResult::Timeout);
+}
+
+#[tokio::test]
+async fn async_kind_methods_through_get_and_a_default_body() {
+    let registry = registry("");
+    let email = registry.get::<dyn Notifier>("email").unwrap();
+    assert_eq!(email.notify("x").await, "mailed x");
+    assert_eq!(email.sync_name(), "email");
+    let pager = registry.get::<dyn Notifier>("pager").unwrap();
+    assert_eq!(pager.channel().await, "default", "the trait's default body");
+    // The plugin's own type still has the trait's method.
+    assert_eq!(Email.notify("y").await, "mailed y");
+}

@@ -129,6 +129,51 @@ pub use pegboard_api::{
 /// assert_eq!(<dyn HttpRoutes as pegboard::Kind>::NAME, "routes");
 /// ```
 ///
+/// Methods may be `async fn`, mixed with synchronous ones; plugins implement
+/// them with plain `async fn`, and callers await them on the `Arc<dyn Trait>`
+/// the registry hands out, or through [`Registry::dispatch`] under the
+/// kind's timeout:
+///
+/// ```standalone_crate
+/// #[pegboard::kind]
+/// pub trait Notifier {
+///     async fn notify(&self, message: &str) -> String;
+/// }
+///
+/// #[derive(Default)]
+/// #[pegboard::plugin(name = "email", version = "0.1.0", api = "0.1", kind = Notifier)]
+/// pub struct Email;
+///
+/// impl Notifier for Email {
+///     async fn notify(&self, message: &str) -> String {
+///         format!("mailed {message}")
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let registry = pegboard::Registry::builder().build().unwrap();
+/// let email = registry.get::<dyn Notifier>("email").unwrap();
+/// assert_eq!(email.notify("hi").await, "mailed hi");
+///
+/// let all = registry
+///     .dispatch::<dyn Notifier>()
+///     .fan_out(|n| async move { Ok::<_, String>(n.notify("hi").await) })
+///     .await;
+/// assert_eq!(all.successes().count(), 1);
+/// # }
+/// ```
+///
+/// Each `async fn m(&self, ..) -> R` becomes `fn m(&self, ..) -> impl
+/// Future<Output = R> + Send where Self: Sized` (so a plugin's future must be
+/// `Send`), and `dyn Trait` gets a method `m` on `Arc<dyn Trait>` returning a
+/// [`BoxFuture`]; a bare `&dyn Trait` finds only the trait's own `m`, which
+/// it cannot call. Such a method must take `&self`, and cannot have type
+/// parameters, `impl Trait` or `Self` in its signature (all compile errors),
+/// unless it is kept off `dyn` with `where Self: Sized`. Write the hidden
+/// lifetimes of borrowed argument types (`Formatter<'_>`), which the macro
+/// cannot see.
+///
 /// `#[pegboard::kind(remote)]` (with the `remote` feature) also makes the
 /// kind callable across processes: it implements `pegboard::remote::RemoteKind`
 /// for `dyn Trait`, a client stub and a server adapter (see

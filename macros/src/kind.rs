@@ -37,6 +37,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         Some(arg) if args::flag(arg)? => crate::remote::expand(&item)?,
         _ => TokenStream::new(),
     };
+    // After the remote checks, which refuse `async fn` as written.
+    let dyn_methods = crate::async_methods::expand(&mut item)?;
     // Plugins are shared across threads behind `Arc<dyn Kind>`.
     item.supertraits.push(parse_quote!(::core::marker::Send));
     item.supertraits.push(parse_quote!(::core::marker::Sync));
@@ -50,6 +52,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         impl ::pegboard::Kind for dyn #ident {
             const NAME: &'static str = #name;
         }
+
+        #dyn_methods
 
         #remote
     })

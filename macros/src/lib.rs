@@ -3,6 +3,7 @@
 //! `pegboard::link_plugins!()`), which documents them.
 
 mod args;
+mod async_methods;
 mod dependency;
 mod kind;
 mod link;

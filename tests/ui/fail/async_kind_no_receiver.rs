@@ -1,0 +1,6 @@
+#[pegboard::kind]
+pub trait Notifier {
+    async fn notify(message: &str) -> String;
+}
+
+fn main() {}
