@@ -104,8 +104,8 @@ impl Manifest {
         let enables_dep = |f: &String| {
             f == &format!("dep:{}", dep.key)
                 || (!explicit && f == &dep.key)
+                // `dep/feature` enables `dep`; `dep?/feature` does not.
                 || f.starts_with(&format!("{}/", dep.key))
-                || f.starts_with(&format!("{}?/", dep.key))
         };
         for (feature, list) in &self.features {
             if list.iter().any(enables_dep) && !enabling.contains(feature) {
@@ -227,4 +227,49 @@ fn bin_names(table: &Table, dir: &Path, package: &str) -> Vec<String> {
         }
     }
     bins
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(features: &[(&str, &[&str])]) -> Manifest {
+        Manifest {
+            package: "host".into(),
+            deps: Vec::new(),
+            features: features
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+            lib: None,
+            bins: Vec::new(),
+        }
+    }
+
+    fn dep(key: &str) -> Dep {
+        Dep {
+            extern_name: key.replace('-', "_"),
+            key: key.into(),
+            optional: true,
+            dev: false,
+            target: None,
+            table: "[dependencies]".into(),
+        }
+    }
+
+    #[test]
+    fn features_that_enable_an_optional_dependency() {
+        let m = manifest(&[
+            ("store", &["dep:store-memory"]),
+            ("all", &["store", "other"]),
+            ("tuned", &["store-memory?/fast"]),
+            ("other", &[]),
+        ]);
+        // `dep:` used, so no implicit feature; `?/` does not enable it.
+        assert_eq!(m.enabling_features(&dep("store-memory")), ["all", "store"]);
+
+        let m = manifest(&[("fast", &["cache/fast"])]);
+        // No `dep:` anywhere: the implicit feature, and `cache/fast`.
+        assert_eq!(m.enabling_features(&dep("cache")), ["cache", "fast"]);
+    }
 }
