@@ -196,7 +196,7 @@ pub use pegboard_macros::kind;
 /// | `description` | no | defaults to the first paragraph of the struct's doc comment |
 /// | `depends_on` | no | `["name", "kind.name", "name@^1.2", "cache?"]`: `@` a semver requirement on the dependency's version, a trailing `?` makes it optional |
 /// | `config` | no | a type implementing `Serialize + Deserialize + JsonSchema + Default`; its section is `[plugins.<kind>.<name>]` |
-/// | `capabilities` | no | `["..."]`, listed in reports |
+/// | `capabilities` | no | each `[a-z0-9][a-z0-9_-]*`, e.g. `["search", "fts"]`; listed in `/api/plugins`, the admin status and `plugins list --json` |
 /// | `new` | no | a constructor `fn(Config, &Context) -> Result<Self, E>`, or `fn(&Context) -> Result<Self, E>` without `config` |
 /// | `lifecycle` | no | asserts that the struct implements [`Lifecycle`] (a compile error at the key otherwise); without it an impl is found all the same and its hooks run |
 ///
