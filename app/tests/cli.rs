@@ -118,6 +118,14 @@ fn config_default_is_accepted_by_config_check() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("[plugins.store.memory]"), "{text}");
+    // Every field under its doc comment; the host's sections commented out.
+    for needle in [
+        "\n# The most documents kept; a put beyond it fails.\ncapacity = ",
+        "\n# [server]\n# # Largest request body accepted; larger ones get 413.\n# body_limit_bytes = 1048576\n# # Address to listen on (`--listen` overrides it); port 0 picks a free one.\n# listen = \"127.0.0.1:8080\"\n",
+        "\n# [remote]\n",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
     let path = temp_file("default.toml", &text);
     let out = pegboard(&["config", "check", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

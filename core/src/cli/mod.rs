@@ -155,7 +155,8 @@ enum ConfigCommand {
     },
     /// Print one JSON Schema for the whole config file.
     Schema,
-    /// Print a config file with every plugin's defaults.
+    /// Print a config file with every setting's default, under its description
+    /// (the host's own sections commented out).
     Default,
 }
 
@@ -370,7 +371,7 @@ impl Cli {
                 write(writeln!(out, "{text}"))
             }
             Command::Config(ConfigCommand::Default) => {
-                let (validator, _) = crate::compat::config_validator(&self.catalog()?);
+                let (validator, _) = self.validator(&self.catalog()?);
                 write(write!(out, "{}", validator.default_document()))
             }
         }

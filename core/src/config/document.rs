@@ -424,24 +424,3 @@ fn toml_to_json(value: &toml::Value) -> Value {
         ),
     }
 }
-
-/// A JSON value as TOML; `None` for `null`, which TOML cannot express (nulls
-/// inside objects and arrays are dropped). Integers beyond `i64` become floats.
-pub(crate) fn json_to_toml(value: &serde_json::Value) -> Option<toml::Value> {
-    use serde_json::Value as J;
-    Some(match value {
-        J::Null => return None,
-        J::Bool(b) => toml::Value::Boolean(*b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => toml::Value::Integer(i),
-            None => toml::Value::Float(n.as_f64()?),
-        },
-        J::String(s) => toml::Value::String(s.clone()),
-        J::Array(a) => toml::Value::Array(a.iter().filter_map(json_to_toml).collect()),
-        J::Object(o) => toml::Value::Table(
-            o.iter()
-                .filter_map(|(k, v)| Some((k.clone(), json_to_toml(v)?)))
-                .collect(),
-        ),
-    })
-}

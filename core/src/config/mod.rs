@@ -159,6 +159,7 @@
 //! [`env_vars`] reads the process environment (the variables of both kinds)
 //! without panicking on non-Unicode entries (unlike `std::env::vars`).
 
+mod default_document;
 mod document;
 mod schema;
 mod sections;
@@ -166,6 +167,8 @@ mod validator;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_default_document;
 #[cfg(test)]
 mod tests_settings;
 

@@ -153,8 +153,8 @@ fn integer_floats(
 /// The schemas of pegboard's own sections, compiled once.
 #[derive(Debug)]
 pub(crate) struct Builtin {
-    supervision: SectionSchema,
-    dispatch: SectionSchema,
+    pub(crate) supervision: SectionSchema,
+    pub(crate) dispatch: SectionSchema,
     /// Field names, for environment variable matching.
     supervision_fields: Vec<String>,
     restart_fields: Vec<String>,

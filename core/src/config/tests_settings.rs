@@ -758,6 +758,12 @@ fn compiled_document_schema(validator: &ConfigValidator) -> jsonschema::Validato
 fn default_document_shows_every_setting_and_validates() {
     let validator = validator();
     let text = validator.default_document();
+    // The descriptions above the keys are tests_default_document's business.
+    let keys: String = text
+        .lines()
+        .filter(|l| !l.starts_with("# ") || l.starts_with("# max_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     for needle in [
         "\n[supervision]\nstart_timeout_ms = 30000\nstop_timeout_ms = 30000\nhealth_timeout_ms = 5000\nhealth_interval_ms = 10000\nunhealthy_threshold = 3\n",
         "\n[supervision.restart]\npolicy = \"on-failure\"\nmax_restarts = 5\nwindow_ms = 60000\nbackoff_initial_ms = 100\nbackoff_max_ms = 30000\nbackoff_multiplier = 2.0\n",
@@ -765,11 +771,11 @@ fn default_document_shows_every_setting_and_validates() {
         "\n[dispatch.store]\ntimeout_ms = 5000\n",
         "\n[dispatch.text-filter]\ntimeout_ms = 5000\n",
         "# max_output_bytes = ",
-        "PEGBOARD_TIMEOUT_<KIND>_MS",
         "[plugins.store.memory]\n",
     ] {
-        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        assert!(keys.contains(needle), "{needle:?} missing from:\n{keys}");
     }
+    assert!(text.contains("PEGBOARD_TIMEOUT_<KIND>_MS"), "{text}");
     let v = validator.validate(&doc(&text));
     assert!(v.is_ok(), "{text}\n{:?}", v.errors().collect::<Vec<_>>());
     assert_eq!(

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::{Map, Value};
 
-use super::document::json_to_toml;
+use super::default_document;
 use super::schema::{
     add_reserved, hoist, known_properties, parent_pointer, reserved_only, strictify,
 };
@@ -19,7 +19,7 @@ use super::sections::{self, BUILTIN, HostSection, OWN_SECTIONS, SectionSchema, a
 use super::{
     ConfigError, Document, EnvPair, PluginSchema, RESERVED_KEYS, escape_pointer, pointer, suggest,
 };
-use crate::settings::{KindDispatch, Settings, Supervision};
+use crate::settings::{Settings, Supervision};
 
 /// Checks config documents against a fixed set of plugins.
 ///
@@ -713,13 +713,19 @@ impl ConfigValidator {
         Value::Object(root)
     }
 
-    /// A TOML document showing every setting with its default: first
-    /// `[supervision]` and `[supervision.restart]`, then `[dispatch.<kind>]`
-    /// for every known kind (the optional payload guards, which have no
-    /// default, as comments), then every plugin's section filled with its
-    /// defaults and `enabled = true`, sorted by id, each preceded by a
-    /// comment line (the id and the first line of the schema's description).
-    /// `null` values (`None`) are omitted, as TOML cannot express them.
+    /// A TOML document showing every setting with its default: first the
+    /// host sections declared with
+    /// [`with_host_sections`](Self::with_host_sections), commented out (the
+    /// `default` of each property of their schemas: what their presence
+    /// means is the host's business), then `[supervision]` and
+    /// `[supervision.restart]`, then `[dispatch.<kind>]` for every known kind
+    /// (the optional payload guards, which have no default, as comments),
+    /// then every plugin's section filled with its defaults and
+    /// `enabled = true`, sorted by id, each preceded by a comment line (the
+    /// id and the first line of the schema's description). Every key and
+    /// table the schema describes has that description (a doc comment, for
+    /// a schemars type) as comment lines above it. `null` values (`None`)
+    /// are omitted, as TOML cannot express them.
     ///
     /// It passes [`validate`](Self::validate) without errors (unless a
     /// plugin's schema is broken or its defaults violate it).
@@ -728,111 +734,30 @@ impl ConfigValidator {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|a, b| a.0 == b.0);
         let mut out = String::from("# Configuration: every plugin with its default settings.\n");
-        out.push_str(&settings_document(&self.kinds));
+        for host in self.host_sections.iter().flatten() {
+            default_document::host_section(&mut out, &host.name, &host.schema.schema);
+        }
+        default_document::settings(&mut out, &self.kinds);
         for (id, entry) in entries {
-            let mut section = toml::Table::new();
-            section.insert("enabled".to_owned(), toml::Value::Boolean(true));
-            if entry.compiled().is_some()
-                && let Some(Value::Object(d)) = entry.defaults()
-            {
-                for (k, v) in d {
-                    if RESERVED_KEYS.contains(&k.as_str()) {
-                        continue;
-                    }
-                    if let Some(v) = json_to_toml(v) {
-                        section.insert(k.clone(), v);
-                    }
-                }
-            }
-            let comment = match &entry.config {
-                Some(config) if config.compiled.is_some() => {
-                    match description(config.schema.as_deref()) {
-                        Some(d) => format!("{id}: {d}"),
-                        None => id,
-                    }
-                }
+            let schema = entry.config.as_ref().and_then(|c| c.schema.as_deref());
+            let heading = match (&entry.config, schema) {
+                (Some(_), Some(schema)) => match default_document::first_line(Some(schema)) {
+                    Some(d) => format!("{id}: {d}"),
+                    None => id,
+                },
                 _ => format!("{id} (no configuration)"),
             };
-            out.push_str(&format!("\n# {comment}\n"));
-            let mut names = toml::Table::new();
-            names.insert(entry.name.to_string(), toml::Value::Table(section));
-            let mut kinds = toml::Table::new();
-            kinds.insert(entry.kind.to_string(), toml::Value::Table(names));
-            let mut root = toml::Table::new();
-            root.insert("plugins".to_owned(), toml::Value::Table(kinds));
-            match toml::to_string(&root) {
-                Ok(text) => out.push_str(&text),
-                Err(e) => {
-                    let reason = e.to_string().replace(['\n', '\r'], " ");
-                    out.push_str(&format!("# (defaults could not be rendered: {reason})\n"));
-                    out.push_str(&format!(
-                        "[plugins.{}.{}]\nenabled = true\n",
-                        toml_key(&entry.kind),
-                        toml_key(&entry.name)
-                    ));
-                }
-            }
+            let defaults = entry.compiled().and(entry.defaults());
+            default_document::plugin_section(
+                &mut out,
+                &heading,
+                [&entry.kind, &entry.name],
+                schema,
+                defaults,
+            );
         }
         out
     }
-}
-
-/// The `[supervision]` and `[dispatch.<kind>]` part of the default document.
-fn settings_document(kinds: &[String]) -> String {
-    #[derive(serde::Serialize)]
-    struct Root<'a> {
-        supervision: &'a Supervision,
-    }
-    let mut out = String::from(
-        "\n# Supervision of every plugin: hook timeouts, health checks, restarts.\n\
-         # A plugin section may override any of it: supervision = { ... }.\n",
-    );
-    match toml::to_string(&Root {
-        supervision: &Supervision::default(),
-    }) {
-        Ok(text) => out.push_str(&text),
-        // Cannot happen (plain numbers and strings); stay valid regardless.
-        Err(_) => out.push_str("[supervision]\n"),
-    }
-    if kinds.is_empty() {
-        return out;
-    }
-    out.push_str(
-        "\n# Calls to the plugins of each kind. The timeout can also be set with\n\
-         # PEGBOARD_TIMEOUT_<KIND>_MS.\n",
-    );
-    let defaults = KindDispatch::default();
-    for kind in kinds {
-        out.push_str(&format!(
-            "[dispatch.{}]\ntimeout_ms = {}\n\
-             # max_input_bytes = 1048576    (payload guard, none by default)\n\
-             # max_output_bytes = 1048576   (payload guard, none by default)\n\n",
-            toml_key(kind),
-            defaults.timeout_ms
-        ));
-    }
-    out.pop();
-    out
-}
-
-/// A TOML key, quoted unless bare.
-fn toml_key(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare {
-        key.to_owned()
-    } else {
-        serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""))
-    }
-}
-
-/// The first line of a schema's `description`, if any.
-fn description(schema: Option<&Value>) -> Option<String> {
-    let text = schema?.get("description")?.as_str()?;
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(line.to_owned())
 }
 
 /// Makes `schema` strict and compiles it.
