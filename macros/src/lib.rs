@@ -17,16 +17,22 @@ use proc_macro::TokenStream;
 /// plugins. See `pegboard::kind`.
 #[proc_macro_attribute]
 pub fn kind(args: TokenStream, item: TokenStream) -> TokenStream {
-    kind::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    kind::expand(args.into(), item.into()).into()
 }
 
 /// Registers a struct as a plugin. See `pegboard::plugin`.
 #[proc_macro_attribute]
 pub fn plugin(args: TokenStream, item: TokenStream) -> TokenStream {
-    plugin::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
+    let item = proc_macro2::TokenStream::from(item);
+    plugin::expand(args.into(), item.clone())
+        .unwrap_or_else(|error| {
+            // The struct is kept, as serde's derives keep theirs: without
+            // it, the imports only it uses are reported unused beside the
+            // error.
+            let mut out = error.into_compile_error();
+            out.extend(item);
+            out
+        })
         .into()
 }
 
