@@ -10,23 +10,29 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `cargo run -p pegboard-app <features> -- <args>`, returning stdout.
-fn run_app(features: &[&str], target: &str, args: &[&str]) -> String {
+/// Cargo in `dir`, building in the nested target dir that the linking tests
+/// share (so they never wait for the lock of the outer build).
+fn nested_cargo(dir: &Path) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace())
-        .env(
-            "CARGO_TARGET_DIR",
-            workspace().join("target").join("nested"),
-        )
-        .args([
-            "run",
-            "--quiet",
-            "--locked",
-            "-p",
-            "pegboard-app",
-            "--no-default-features",
-        ]);
+    cmd.current_dir(dir).env(
+        "CARGO_TARGET_DIR",
+        workspace().join("target").join("nested"),
+    );
+    cmd
+}
+
+/// `cargo run -p pegboard-app <features> -- <args>`, returning stdout.
+fn run_app(features: &[&str], target: &str, args: &[&str]) -> String {
+    let mut cmd = nested_cargo(&workspace());
+    cmd.args([
+        "run",
+        "--quiet",
+        "--locked",
+        "-p",
+        "pegboard-app",
+        "--no-default-features",
+    ]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
@@ -87,18 +93,12 @@ fn fixture() -> PathBuf {
 
 /// `cargo <args>` in the fixture workspace, with this build's backend.
 fn fixture_cargo(args: &[&str], package: &str, features: &[&str]) -> std::process::Output {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut features: Vec<&str> = features.to_vec();
     if pegboard::discover::BACKEND == "inventory" && package != "triple-host" {
         features.push("inventory");
     }
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(fixture())
-        .env(
-            "CARGO_TARGET_DIR",
-            workspace().join("target").join("nested"),
-        )
-        .env("RUST_BACKTRACE", "0")
+    let mut cmd = nested_cargo(&fixture());
+    cmd.env("RUST_BACKTRACE", "0")
         .args(args.iter().take_while(|a| **a != "--"))
         .args(["--quiet", "--locked", "-p", package]);
     if !features.is_empty() {
