@@ -228,7 +228,7 @@ fn tail(text: &str, lines: usize) -> String {
 }
 
 /// `plugins list --json`, one line per plugin with what must not change
-/// between builds (not the source paths, nor the timestamps).
+/// between builds (everything but the timestamps).
 fn listing(exe: &Path) -> Result<Vec<String>, String> {
     let out = Command::new(exe)
         .args(["plugins", "list", "--json"])
@@ -256,16 +256,21 @@ fn listing(exe: &Path) -> Result<Vec<String>, String> {
                 .filter_map(|d| d["spec"].as_str())
                 .collect();
             format!(
-                "{} kind={} name={} version={} api={} crate={} {} config={} deps={deps:?} capabilities={} state={}",
+                "{} kind={} name={} version={} api={} crate={} {} source={}:{} description={} config={} deps={deps:?} capabilities={} location={} level={} state={}",
                 p["id"],
                 p["kind"],
                 p["name"],
                 p["version"],
                 p["api"],
-                p["crate_name"],
+                p["crate"],
                 p["crate_version"],
+                p["source"]["file"],
+                p["source"]["line"],
+                p["description"],
                 p["has_config"],
                 p["capabilities"],
+                p["location"],
+                p["level"],
                 p["state"],
             )
         })

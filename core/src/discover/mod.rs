@@ -5,6 +5,8 @@
 //! and `linkme`'s order even differs between debug and release builds, so the
 //! [`Catalog`](crate::Catalog) always sorts what it is given.
 
+pub mod catalog;
+
 use crate::descriptor::PluginDescriptor;
 
 /// One registration, as stored by the backend.

@@ -1,0 +1,8 @@
+//! Stage 4, supervise: the [`Registry`](registry::Registry) that holds the
+//! ordered plugins and builds them lazily, and the
+//! [`Supervisor`](supervisor::Supervisor) that starts, watches, restarts
+//! and stops them.
+
+pub mod current;
+pub mod registry;
+pub mod supervisor;
