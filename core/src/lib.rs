@@ -80,7 +80,14 @@ pub use model::telemetry;
 #[cfg(feature = "http")]
 pub use report::http;
 pub use report::{metrics, testing};
-pub use supervise::{registry, supervisor};
+pub use supervise::supervisor;
+
+/// The typed registry: a validated, ordered composition of plugins, and its
+/// builder.
+pub mod registry {
+    pub use crate::supervise::build::RegistryBuilder;
+    pub use crate::supervise::registry::*;
+}
 pub use validate::settings;
 
 // Crate-internal aliases of the old flat paths, while the split goes on.
@@ -94,18 +101,18 @@ pub(crate) use validate::compat;
 
 pub use call_result::CallResult;
 pub use catalog::{Catalog, CatalogError, Duplicate};
-pub use compat::is_valid_name;
 pub use context::Context;
 pub use counters::{CallCounters, CounterSnapshot};
 pub use descriptor::{BoxError, ConfigSpec, Dependency, PluginDescriptor};
 pub use dispatch::{CallError, Dispatch, FanOut, Outcome};
-pub use error::{CompositionError, Error};
+pub use error::Error;
 pub use info::{DependencyInfo, PluginInfo, SourceLocation};
 pub use instance::Instance;
 pub use kind::Kind;
 pub use lifecycle::{BoxFuture, Health, HealthStatus, Lifecycle};
 pub use linked::Linked;
 pub use location::{Connection, Location, RemoteEndpoint};
+pub use model::names::is_valid_name;
 pub use pegboard_api::{
     API_VERSION, ApiParseError, Incompatible, IncompatibleReason, check_compatible,
     parse_api_version,
@@ -183,6 +190,7 @@ pub use pegboard_api::{
 /// `From<pegboard::remote::RemoteCallError>`. Anything else is a compile
 /// error naming the method.
 pub use pegboard_macros::kind;
+pub use supervise::build::CompositionError;
 
 /// Registers a struct as a plugin.
 ///

@@ -1,11 +1,88 @@
-//! Turning `depends_on` entries into edges between catalog entries.
+//! Stage 3's entry: `depends_on` entries become edges between catalog
+//! entries, the graph is ordered, and each plugin that does not start is
+//! given the reason why.
 
 use semver::{Version, VersionReq};
 
 use crate::catalog::Catalog;
 use crate::descriptor::Dependency;
-use crate::order::DepGraph;
+use crate::model::telemetry;
+use crate::order::{self, DepGraph, Status as Planned};
 use crate::state::Failure;
+use crate::validate::initial::Initial;
+
+/// What ordering gives the registry.
+#[derive(Debug)]
+pub(crate) struct Ordered {
+    /// The dependency graph.
+    pub(crate) graph: DepGraph,
+    /// The plugins that start, in start order.
+    pub(crate) order: Vec<usize>,
+    /// Per plugin, its start level, or [`order::NOT_STARTED`].
+    pub(crate) level: Vec<u32>,
+    /// Notes on plugins (absent optional dependencies), by index, sorted.
+    pub(crate) notes: Vec<(usize, String)>,
+    /// The plugins that do not start, by index, with their first failure.
+    pub(crate) failures: Vec<(usize, Failure)>,
+}
+
+/// Orders `catalog`'s plugins by their dependencies, given the failures
+/// validation found (`initial`): a plugin that failed, is on a cycle or
+/// depends on one that does not start does not start, and says why. Each
+/// failure other than disabled and blocked is logged as a
+/// `plugin.registry.validation_error` event.
+pub(crate) fn order(catalog: &Catalog, mut initial: Initial) -> Ordered {
+    let mut notes = Vec::new();
+    let graph = dependency_graph(catalog, &mut initial, &mut notes);
+    let plan = order::resolve_compact(&graph, initial.index());
+
+    // Why each plugin that does not start does not: its first failure.
+    let status_of = |v: usize| {
+        plan.not_started
+            .binary_search_by_key(&v, |(u, _)| *u)
+            .ok()
+            .map(|k| &plan.not_started[k].1)
+    };
+    let mut failures = Vec::with_capacity(plan.not_started.len());
+    for (i, status) in &plan.not_started {
+        let i = *i;
+        let failure = match status {
+            Planned::Start { .. } => continue,
+            Planned::Failed(k) => initial.failures[*k as usize].clone(),
+            Planned::Cycle { path } => Failure::Cycle {
+                path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+            },
+            Planned::Blocked { chain } => {
+                let root = chain.last().copied().unwrap_or(0);
+                let cause = match status_of(root) {
+                    Some(Planned::Failed(k)) => {
+                        format!("{} {}", catalog.id(root), initial.failures[*k as usize])
+                    }
+                    Some(Planned::Cycle { .. }) => {
+                        format!("{} is on a dependency cycle", catalog.id(root))
+                    }
+                    _ => format!("{} is not available", catalog.id(root)),
+                };
+                Failure::Blocked {
+                    chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                    cause,
+                }
+            }
+        };
+        match &failure {
+            Failure::Disabled | Failure::Blocked { .. } => {}
+            f => telemetry::validation_error(Some(catalog.id(i)), f.kind(), &f.to_string()),
+        }
+        failures.push((i, failure));
+    }
+    Ordered {
+        graph,
+        order: plan.order,
+        level: plan.level,
+        notes,
+        failures,
+    }
+}
 
 /// What one `depends_on` entry resolved to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,64 +112,11 @@ pub(crate) fn find(catalog: &Catalog, dep: &Dependency) -> Resolved {
     }
 }
 
-/// The failures decided before ordering (invalid descriptor, disabled,
-/// config, dependency), at most one per plugin, kept apart from the plugins
-/// that have none: nearly all of them.
-#[derive(Debug)]
-pub(crate) struct Initial {
-    n: usize,
-    /// Per plugin, the index of its failure in `failures`; empty until the
-    /// first failure.
-    index: Vec<Option<u32>>,
-    pub(crate) failures: Vec<Failure>,
-}
-
-impl Initial {
-    /// No failure yet among `n` plugins.
-    pub(crate) fn new(n: usize) -> Self {
-        Initial {
-            n,
-            index: Vec::new(),
-            failures: Vec::new(),
-        }
-    }
-
-    /// Per plugin, the index of its failure in `failures`, as
-    /// [`order::resolve`](crate::order::resolve) reads it (where entries
-    /// missing count as no failure: none at all when nothing failed).
-    pub(crate) fn index(&self) -> &[Option<u32>] {
-        &self.index
-    }
-
-    /// Records `failure` for plugin `i` unless it already has one.
-    pub(crate) fn first(&mut self, i: usize, failure: Failure) {
-        if self.index.get(i).is_none_or(Option::is_none) {
-            self.set(i, failure);
-        }
-    }
-
-    /// Records `failure` for plugin `i`, replacing any it had.
-    pub(crate) fn set(&mut self, i: usize, failure: Failure) {
-        assert!(i < self.n, "plugin {i} of {}", self.n);
-        if self.index.is_empty() {
-            self.index = vec![None; self.n];
-        }
-        match self.index[i] {
-            Some(k) => self.failures[k as usize] = failure,
-            None => {
-                // Fits: a catalog holds at most `u32::MAX` plugins.
-                self.index[i] = Some(self.failures.len() as u32);
-                self.failures.push(failure);
-            }
-        }
-    }
-}
-
 /// Builds the dependency graph, recording in `initial` the plugins whose
 /// required dependencies are missing, ambiguous or of the wrong version, and
 /// in `notes` the optional dependencies that are absent (by plugin, in
 /// plugin order).
-pub(crate) fn dependency_graph(
+fn dependency_graph(
     catalog: &Catalog,
     initial: &mut Initial,
     notes: &mut Vec<(usize, String)>,

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::descriptor::{Flags, PluginDescriptor};
+use crate::model::names::name_hash;
 
 /// Every plugin descriptor of one composition, sorted by (kind, name) and
 /// indexed; duplicate ids are refused.
@@ -83,40 +84,6 @@ impl Ids {
         }
         Ids { text, ends }
     }
-}
-
-/// The hash of a plugin name in a catalog's index: computed for each
-/// descriptor when it is built (at compile time for the macro's statics),
-/// and at run time for the names looked up.
-///
-/// Not resistant to chosen collisions: the index only ever holds
-/// compiled-in names, and a lookup cannot add one, so colliding queries
-/// can only slow down themselves.
-pub(crate) const fn name_hash(name: &str) -> u64 {
-    /// `(a * b)` folded: the high half xor the low half.
-    const fn fold(a: u64, b: u64) -> u64 {
-        let product = (a as u128) * (b as u128);
-        (product as u64) ^ ((product >> 64) as u64)
-    }
-    const SEED: u64 = 0x243F_6A88_85A3_08D3;
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = name.as_bytes();
-    let mut hash = SEED ^ bytes.len() as u64;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time, little-endian, zero-padded at the end.
-        let mut word = 0u64;
-        let mut j = 0;
-        while j < 8 && i + j < bytes.len() {
-            word |= (bytes[i + j] as u64) << (8 * j);
-            j += 1;
-        }
-        hash = fold(hash ^ word, K);
-        i += 8;
-    }
-    // Mixes the high bits (hashbrown's tags) into the low ones (its buckets)
-    // and back.
-    fold(hash, K ^ SEED)
 }
 
 /// The end of a `same_name` chain.

@@ -82,3 +82,21 @@ pub const BACKEND: &str = if cfg!(feature = "inventory") {
 } else {
     "none"
 };
+
+/// Stage 1's entry: the catalog of `given` descriptors (every compiled-in
+/// one when `None`) and the `extra` ones of plugins that run outside this
+/// process.
+pub(crate) fn catalog(
+    given: Option<Vec<&'static PluginDescriptor>>,
+    extra: &[&'static PluginDescriptor],
+) -> Result<catalog::Catalog, catalog::CatalogError> {
+    match (given, extra) {
+        (Some(d), []) => catalog::Catalog::new(d),
+        (None, []) => catalog::Catalog::compiled_in(),
+        (d, extra) => {
+            let mut all = d.unwrap_or_else(|| compiled_in().collect());
+            all.extend_from_slice(extra);
+            catalog::Catalog::new(all)
+        }
+    }
+}

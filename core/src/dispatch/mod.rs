@@ -143,7 +143,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
             },
         };
         if !outcome.is_ok() {
-            self.registry.metrics().dispatch_failure(K::NAME);
+            self.registry.record_dispatch_failure(K::NAME);
         }
         outcome
     }
@@ -200,7 +200,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
 
     fn finish<T>(&self, outcomes: Vec<Outcome<'r, T>>) -> FanOut<'r, T> {
         if !outcomes.iter().any(Outcome::is_ok) {
-            self.registry.metrics().dispatch_failure(K::NAME);
+            self.registry.record_dispatch_failure(K::NAME);
         }
         FanOut {
             kind: K::NAME,

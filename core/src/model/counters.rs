@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::CallResult;
-use crate::metrics::Durations;
+use crate::model::recorded::Durations;
 
 /// Counters of one plugin's invocations (a plugin has exactly one kind, so
 /// these are also its per-kind counters).

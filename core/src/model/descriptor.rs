@@ -4,9 +4,9 @@ use std::any::TypeId;
 
 use serde::Serialize;
 
-use crate::compat::is_valid_name;
 use crate::context::Context;
 use crate::instance::Instance;
+use crate::model::names::{is_valid_name, name_hash};
 
 /// A boxed error as returned by plugin constructors.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -27,7 +27,7 @@ pub type Factory = fn(&Context<'_>, serde_json::Value) -> Result<Instance, BoxEr
 pub struct PluginDescriptor {
     name: &'static str,
     kind: &'static str,
-    /// [`name_hash`](crate::catalog::name_hash) of the name: the catalog
+    /// [`name_hash`] of the name: the catalog
     /// indexes names by it without hashing them at run time.
     #[serde(skip)]
     name_hash: u64,
@@ -161,7 +161,7 @@ impl PluginDescriptor {
 
     const fn new(p: DescriptorParts, checked: bool) -> Self {
         PluginDescriptor {
-            name_hash: crate::catalog::name_hash(p.name),
+            name_hash: name_hash(p.name),
             name_key: prefix(p.name),
             flags: Flags {
                 names_valid: is_valid_name(p.kind) && is_valid_name(p.name),

@@ -1,7 +1,5 @@
 //! Errors of registry lookups and composition.
 
-use crate::catalog::CatalogError;
-use crate::config::ConfigError;
 use crate::state::{Failure, PluginState};
 
 /// A lookup or instantiation on a [`Registry`](crate::Registry) failed.
@@ -52,28 +50,4 @@ fn suggest(s: &Option<String>) -> String {
         Some(s) => format!(" (did you mean `{s}`?)"),
         None => String::new(),
     }
-}
-
-/// A composition that a host must refuse to run.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CompositionError {
-    /// Duplicate registrations or clashing kind names.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// The configuration document as a whole is unusable (parse error, unknown
-    /// plugin sections, bad environment overrides). Errors inside one
-    /// plugin's section fail only that plugin instead.
-    #[error("invalid configuration:\n{}", list(.0))]
-    Config(Vec<ConfigError>),
-    /// [`Registry::install`](crate::Registry::install) was called twice.
-    #[error("a process-wide registry is already installed")]
-    AlreadyInstalled,
-}
-
-fn list(errors: &[ConfigError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("  - {e}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -2,9 +2,8 @@
 
 use std::any::{Any, TypeId};
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
-use crate::current::{self, Header};
 use crate::kind::Kind;
 use crate::lifecycle::DynLifecycle;
 
@@ -19,7 +18,7 @@ pub struct Instance {
     type_id: TypeId,
     /// The plugin, an `Arc<K>`.
     plugin: Box<dyn Any + Send + Sync>,
-    /// [`current::new_cell`] for `K`, which only `new` knows.
+    /// [`new_cell_of`] for `K`, which only `new` knows.
     new_cell: fn(&Arc<Instance>) -> NonNull<Header>,
     lifecycle: Option<Arc<dyn DynLifecycle>>,
 }
@@ -71,7 +70,7 @@ impl Instance {
         Some(unsafe { &*plugin.cast::<Arc<K>>() })
     }
 
-    /// A new registry cell for `instance` (see [`current`]).
+    /// A new registry cell for `instance` (see `supervise::current`).
     pub(crate) fn new_cell(instance: &Arc<Instance>) -> NonNull<Header> {
         (instance.new_cell)(instance)
     }
@@ -81,10 +80,10 @@ impl Instance {
     }
 }
 
-/// [`current::new_cell`] for an instance made by `Instance::new::<K>`.
+/// [`new_cell_of`] for an instance made by `Instance::new::<K>`.
 fn new_cell<K: ?Sized + Send + Sync + 'static>(instance: &Arc<Instance>) -> NonNull<Header> {
     match instance.plugin::<K>() {
-        Some(plugin) => current::new_cell::<K>(instance, plugin),
+        Some(plugin) => new_cell_of::<K>(instance, plugin),
         // `new::<K>` pairs this function with an `Arc<K>`.
         None => unreachable!("an instance's cell is made for its own kind"),
     }
@@ -96,4 +95,59 @@ impl std::fmt::Debug for Instance {
             .field("lifecycle", &self.lifecycle.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The part of a cell that does not depend on the plugin's kind.
+///
+/// First field of every [`Cell<K>`] (`repr(C)`), so a pointer to one is a
+/// pointer to the other.
+///
+/// What a typed lookup reads, `type_id` and the cell's `plugin`, comes
+/// last, and a cell is one cache line (64 bytes, aligned): a lookup reads
+/// one line of it, wherever the allocator put it.
+#[repr(C)]
+pub(crate) struct Header {
+    /// Frees the [`Cell<K>`] this header starts.
+    pub(crate) free: unsafe fn(NonNull<Header>),
+    /// The registry's strong reference; taken (and dropped) when the cell
+    /// is retired. Only writers touch it.
+    pub(crate) strong: Mutex<Option<Arc<Instance>>>,
+    pub(crate) instance: Weak<Instance>,
+    /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
+    pub(crate) type_id: TypeId,
+}
+
+#[repr(C, align(64))]
+pub(crate) struct Cell<K: ?Sized> {
+    pub(crate) header: Header,
+    pub(crate) plugin: Weak<K>,
+}
+
+/// Allocates the cell of an instance whose plugin is `plugin` (of kind
+/// `K`); see [`Instance::new`], which keeps this function for the
+/// registry's table of current instances (`supervise::current`).
+fn new_cell_of<K: ?Sized + Send + Sync + 'static>(
+    instance: &Arc<Instance>,
+    plugin: &Arc<K>,
+) -> NonNull<Header> {
+    /// # Safety
+    ///
+    /// `header` was returned by `new_cell_of::<K>` and is freed only once,
+    /// with no reader left that could dereference it.
+    unsafe fn free<K: ?Sized>(header: NonNull<Header>) {
+        // SAFETY: `new_cell_of::<K>` allocated it as a `Box<Cell<K>>`, whose
+        // first field (`repr(C)`) is the header; the caller guarantees it
+        // is freed once and no longer read.
+        drop(unsafe { Box::from_raw(header.as_ptr().cast::<Cell<K>>()) });
+    }
+    let cell = Box::new(Cell {
+        header: Header {
+            type_id: TypeId::of::<K>(),
+            free: free::<K>,
+            instance: Arc::downgrade(instance),
+            strong: Mutex::new(Some(Arc::clone(instance))),
+        },
+        plugin: Arc::downgrade(plugin),
+    });
+    NonNull::from(Box::leak(cell)).cast::<Header>()
 }

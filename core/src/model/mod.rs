@@ -3,6 +3,7 @@
 //! stage; every stage may import from here.
 
 pub mod call_result;
+pub mod config_error;
 pub mod context;
 pub mod counters;
 pub mod descriptor;
@@ -12,6 +13,8 @@ pub mod kind;
 pub mod lifecycle;
 pub mod linked;
 pub mod location;
+pub mod names;
+pub mod recorded;
 pub mod state;
 pub mod status;
 pub mod suggest;

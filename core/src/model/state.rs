@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::ConfigError;
+use crate::model::config_error::ConfigError;
 
 /// Where a plugin is in its life (SPEC L3).
 ///

@@ -8,6 +8,7 @@ use crate::catalog::Catalog;
 use crate::counters::CounterSnapshot;
 use crate::lifecycle::Health;
 use crate::location::{Location, Placement, RemoteEndpoint};
+use crate::registry::Registry;
 use crate::resolve::{self, Resolved};
 use crate::state::{Failure, PluginState};
 use crate::status::{Status, Transition};
@@ -178,5 +179,36 @@ impl PluginInfo {
         self.node = placement.node;
         self.remote = placement.endpoint;
         self
+    }
+}
+
+impl Registry {
+    /// Metadata, state and failure of every plugin, in (kind, name) order.
+    pub fn plugins(&self) -> Vec<PluginInfo> {
+        (0..self.catalog().len())
+            .map(|i| plugin_info(self, i))
+            .collect()
+    }
+
+    /// Metadata, state and failure of one plugin by id (`kind.name`).
+    pub fn plugin(&self, id: &str) -> Option<PluginInfo> {
+        self.catalog().find_id(id).map(|i| plugin_info(self, i))
+    }
+}
+
+/// Plugin `i` of `registry` as reports show it.
+fn plugin_info(registry: &Registry, i: usize) -> PluginInfo {
+    let info = PluginInfo::new(
+        registry.catalog(),
+        i,
+        registry.status_now(i),
+        registry.level_of(i),
+        registry.notes_of(i),
+        registry.is_built(i),
+        registry.slot_counters(i).snapshot(),
+    );
+    match registry.placement(i) {
+        Some(placement) => info.placed(placement),
+        None => info,
     }
 }

@@ -70,8 +70,8 @@
 //! [`CallCounters::record`]: crate::CallCounters::record
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use prometheus_client::encoding::{
     EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder, NoLabelSet,
@@ -80,6 +80,10 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
 use crate::descriptor::PluginDescriptor;
+pub use crate::model::recorded::DURATION_BUCKETS;
+use crate::model::recorded::{
+    BUCKETS, EMPTY_HISTOGRAM, Histogram, HistogramSnapshot, MetricsState, RESULTS,
+};
 use crate::registry::Registry;
 use crate::{CallResult, PluginState};
 
@@ -87,132 +91,8 @@ use crate::{CallResult, PluginState};
 /// 1.0.0, which Prometheus scrapes natively.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Upper bounds (seconds) of `pegboard_plugin_invocation_duration_seconds`'s
-/// buckets (plus `+Inf`): 100 µs to 30 s in 1-2.5-5 steps, ending at the
-/// default start/stop timeout.
-pub const DURATION_BUCKETS: [f64; 17] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0, 30.0,
-];
-
-/// [`DURATION_BUCKETS`] in nanoseconds, for recording without floats.
-const BUCKET_NANOS: [u64; 17] = [
-    100_000,
-    250_000,
-    500_000,
-    1_000_000,
-    2_500_000,
-    5_000_000,
-    10_000_000,
-    25_000_000,
-    50_000_000,
-    100_000_000,
-    250_000_000,
-    500_000_000,
-    1_000_000_000,
-    2_500_000_000,
-    5_000_000_000,
-    10_000_000_000,
-    30_000_000_000,
-];
-
-/// Buckets per histogram: [`DURATION_BUCKETS`] and `+Inf`.
-const BUCKETS: usize = DURATION_BUCKETS.len() + 1;
-
-const RESULTS: usize = CallResult::ALL.len();
-
 /// Every [`PluginState`], in the order their `state` series are exposed.
 const STATES: [PluginState; 10] = PluginState::ALL;
-
-/// One duration histogram: how many observations fell in each bucket (not
-/// cumulated: bucket `i` counts durations in `(bound[i-1], bound[i]]`, the
-/// last one those over 30 s) and their sum.
-#[derive(Debug, Default)]
-struct Histogram {
-    buckets: [AtomicU64; BUCKETS],
-    /// Wraps after 584 years of total duration.
-    sum_nanos: AtomicU64,
-}
-
-impl Histogram {
-    #[inline]
-    fn observe(&self, nanos: u64) {
-        // The first bucket whose bound is >= nanos: a linear scan from the
-        // shortest, so the fast calls whose overhead matters stop at once.
-        let bucket = BUCKET_NANOS
-            .iter()
-            .position(|&b| nanos <= b)
-            .unwrap_or(BUCKET_NANOS.len());
-        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> HistogramSnapshot {
-        HistogramSnapshot {
-            buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
-            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// The duration histograms of one plugin, one per [`CallResult`] (indexed by
-/// [`CallResult::index`]). Kept in its [`CallCounters`](crate::CallCounters),
-/// allocated on its first recorded invocation.
-#[derive(Debug, Default)]
-pub(crate) struct Durations([Histogram; RESULTS]);
-
-impl Durations {
-    /// Records one invocation that ended with `result` after `nanos`.
-    /// Lock-free and allocation-free: two relaxed atomic adds.
-    #[inline]
-    pub(crate) fn observe(&self, result: CallResult, nanos: u64) {
-        self.0[result.index()].observe(nanos);
-    }
-}
-
-/// The metric state a registry keeps beside its plugins (the rest is read
-/// from them at render time; see the [module docs](self#cost)).
-#[derive(Debug)]
-pub(crate) struct MetricsState {
-    /// One counter per kind, indexed like the catalog's (sorted) kinds;
-    /// created by the first dispatch failure.
-    dispatch_failures: OnceLock<Box<[AtomicU64]>>,
-    /// The length of the last rendering, to size the next one's buffer.
-    last_render_len: AtomicUsize,
-}
-
-impl MetricsState {
-    /// The state of a registry that has recorded nothing yet.
-    pub(crate) fn new() -> Self {
-        MetricsState {
-            dispatch_failures: OnceLock::new(),
-            last_render_len: AtomicUsize::new(0),
-        }
-    }
-
-    /// Counts a dispatch failure on `capability`, one of `kinds` (the
-    /// catalog's, sorted); any other is ignored.
-    fn dispatch_failure(&self, kinds: &[&'static str], capability: &str) {
-        if let Ok(i) = kinds.binary_search(&capability) {
-            let counters = self
-                .dispatch_failures
-                .get_or_init(|| kinds.iter().map(|_| AtomicU64::new(0)).collect());
-            counters[i].fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// The dispatch failures of each of `kinds` (the catalog's).
-    fn dispatch_failures<'k>(
-        &'k self,
-        kinds: &'k [&'static str],
-    ) -> impl Iterator<Item = (&'static str, u64)> + 'k {
-        let counters = self.dispatch_failures.get();
-        kinds.iter().enumerate().map(move |(i, &kind)| {
-            let n = counters.map_or(0, |c| c[i].load(Ordering::Relaxed));
-            (kind, n)
-        })
-    }
-}
 
 /// The plugin metrics of one registry, rendered on demand (see the
 /// [module docs](self) for the series); from [`Registry::metrics`].
@@ -231,18 +111,17 @@ impl fmt::Debug for Metrics<'_> {
     }
 }
 
+impl Registry {
+    /// The Prometheus metrics of this composition (SPEC T1): a view that
+    /// renders them from the plugins' counters and states.
+    pub fn metrics(&self) -> Metrics<'_> {
+        Metrics::new(self, self.metrics_state())
+    }
+}
+
 impl<'r> Metrics<'r> {
     pub(crate) fn new(registry: &'r Registry, state: &'r MetricsState) -> Self {
         Metrics { registry, state }
-    }
-
-    /// Records a dispatch on `capability` that reached no plugin
-    /// successfully: a call to a plugin that is not running or not found, or
-    /// a fan-out in which no plugin succeeded. A capability no registered
-    /// plugin has is ignored (caller data never creates a series).
-    pub(crate) fn dispatch_failure(&self, capability: &str) {
-        self.state
-            .dispatch_failure(self.registry.catalog().kinds(), capability);
     }
 
     /// Every series in the OpenMetrics text format, ending with `# EOF`
@@ -310,7 +189,7 @@ impl<'r> Metrics<'r> {
             let counters = registry.slot_counters(i);
             let durations = counters.durations().map(|d| {
                 let first = histograms.len();
-                histograms.extend(d.0.iter().map(Histogram::snapshot));
+                histograms.extend(d.histograms().iter().map(Histogram::snapshot));
                 first
             });
             plugins.push(PluginSnapshot {
@@ -356,17 +235,6 @@ struct PluginSnapshot {
     state: PluginState,
     restarts: u32,
 }
-
-#[derive(Debug, Default, Clone, Copy)]
-struct HistogramSnapshot {
-    buckets: [u64; BUCKETS],
-    sum_nanos: u64,
-}
-
-const EMPTY_HISTOGRAM: HistogramSnapshot = HistogramSnapshot {
-    buckets: [0; BUCKETS],
-    sum_nanos: 0,
-};
 
 /// The families, in the order they are exposed.
 #[derive(Debug, Clone, Copy)]
@@ -547,6 +415,7 @@ struct PluginLabels {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::recorded::{BUCKET_NANOS, Durations};
     use std::collections::BTreeMap;
     use std::time::Duration;
 
@@ -664,7 +533,7 @@ mod tests {
         );
         set_state(&r, "classifier.d", PluginState::Failed);
         r.count_restart(r.catalog().find_id("classifier.d").unwrap());
-        r.metrics().dispatch_failure("classifier");
+        r.record_dispatch_failure("classifier");
         let text = r.metrics().render();
 
         let inv = |p: &str, r: &str| {
@@ -859,9 +728,9 @@ mod tests {
     fn metrics_ignore_unknown_capabilities() {
         let r = classifiers();
         let before = r.metrics().render();
-        r.metrics().dispatch_failure("translator");
-        r.metrics().dispatch_failure("");
-        r.metrics().dispatch_failure("classifier\"} 1\nevil{x=\"");
+        r.record_dispatch_failure("translator");
+        r.record_dispatch_failure("");
+        r.record_dispatch_failure("classifier\"} 1\nevil{x=\"");
         let after = r.metrics().render();
         assert_eq!(before, after);
         assert!(!after.contains("translator"));
@@ -896,8 +765,8 @@ mod tests {
                 "pegboard_plugin_dispatch_failures_total{capability=\"store\"} 0",
             ]
         );
-        r.metrics().dispatch_failure("search");
-        r.metrics().dispatch_failure("search");
+        r.record_dispatch_failure("search");
+        r.record_dispatch_failure("search");
         let text = r.metrics().render();
         assert_eq!(
             value(
@@ -1081,7 +950,7 @@ mod tests {
         );
         r.set_state(2, PluginState::Running, None);
         r.count_restart(2);
-        r.metrics().dispatch_failure("classifier");
+        r.record_dispatch_failure("classifier");
         assert_eq!(allocated(&r), [false; 4]);
 
         invoke(&r, "classifier.c", CallResult::Ok, Duration::from_millis(1));

@@ -36,64 +36,9 @@
 use std::any::TypeId;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
-use crate::instance::Instance;
-
-/// The part of a cell that does not depend on the plugin's kind.
-///
-/// First field of every [`Cell<K>`] (`repr(C)`), so a pointer to one is a
-/// pointer to the other.
-///
-/// What a typed lookup reads, `type_id` and the cell's `plugin`, comes
-/// last, and a cell is one cache line (64 bytes, aligned): a lookup reads
-/// one line of it, wherever the allocator put it.
-#[repr(C)]
-pub(crate) struct Header {
-    /// Frees the [`Cell<K>`] this header starts.
-    free: unsafe fn(NonNull<Header>),
-    /// The registry's strong reference; taken (and dropped) when the cell
-    /// is retired. Only writers touch it.
-    strong: Mutex<Option<Arc<Instance>>>,
-    instance: Weak<Instance>,
-    /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
-    type_id: TypeId,
-}
-
-#[repr(C, align(64))]
-struct Cell<K: ?Sized> {
-    header: Header,
-    plugin: Weak<K>,
-}
-
-/// Allocates the cell of an instance whose plugin is `plugin` (of kind
-/// `K`); see [`Instance::new`], which keeps this function for the
-/// registry.
-pub(crate) fn new_cell<K: ?Sized + Send + Sync + 'static>(
-    instance: &Arc<Instance>,
-    plugin: &Arc<K>,
-) -> NonNull<Header> {
-    /// # Safety
-    ///
-    /// `header` was returned by `new_cell::<K>` and is freed only once,
-    /// with no reader left that could dereference it.
-    unsafe fn free<K: ?Sized>(header: NonNull<Header>) {
-        // SAFETY: `new_cell::<K>` allocated it as a `Box<Cell<K>>`, whose
-        // first field (`repr(C)`) is the header; the caller guarantees it
-        // is freed once and no longer read.
-        drop(unsafe { Box::from_raw(header.as_ptr().cast::<Cell<K>>()) });
-    }
-    let cell = Box::new(Cell {
-        header: Header {
-            type_id: TypeId::of::<K>(),
-            free: free::<K>,
-            instance: Arc::downgrade(instance),
-            strong: Mutex::new(Some(Arc::clone(instance))),
-        },
-        plugin: Arc::downgrade(plugin),
-    });
-    NonNull::from(Box::leak(cell)).cast::<Header>()
-}
+use crate::instance::{Cell, Header, Instance};
 
 /// A plugin's current instance, if any: a pointer to its cell, or null.
 ///
@@ -125,7 +70,7 @@ impl CurrentInstance {
         if header.type_id != TypeId::of::<K>() {
             return None;
         }
-        // SAFETY: the header's `type_id` is `K`'s, so `new_cell::<K>`
+        // SAFETY: the header's `type_id` is `K`'s, so `Instance::new_cell`
         // allocated this cell as a `Cell<K>`, which starts (`repr(C)`) with
         // the header; it lives as long as the header (see `header`).
         let cell = unsafe { &*ptr::from_ref(header).cast::<Cell<K>>() };
@@ -249,7 +194,7 @@ impl Drop for Instances {
 ///
 /// # Safety
 ///
-/// `header` is a cell from [`new_cell`], freed once, that nothing reads
+/// `header` is a cell from [`Instance::new_cell`], freed once, that nothing reads
 /// any more.
 unsafe fn free(header: NonNull<Header>) {
     // SAFETY: the header is live (the caller's guarantee).

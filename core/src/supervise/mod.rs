@@ -3,6 +3,7 @@
 //! [`Supervisor`](supervisor::Supervisor) that starts, watches, restarts
 //! and stops them.
 
+pub mod build;
 pub mod current;
 pub mod registry;
 pub mod supervisor;

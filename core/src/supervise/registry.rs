@@ -1,5 +1,6 @@
 //! The typed registry: a validated, ordered composition of plugins.
 
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -7,22 +8,22 @@ use std::time::SystemTime;
 
 use crate::catalog::Catalog;
 use crate::config::Document;
-use crate::context::Context;
 use crate::counters::{CallCounters, CounterSnapshot};
 use crate::current::{CurrentInstance, Instances};
 use crate::descriptor::PluginDescriptor;
-use crate::error::{CompositionError, Error};
-use crate::info::PluginInfo;
+use crate::error::Error;
 use crate::instance::Instance;
 use crate::kind::Kind;
 use crate::lifecycle::Health;
-use crate::location::Members;
-use crate::metrics::{Metrics, MetricsState};
-use crate::order::{self, DepGraph, Status as Planned};
-use crate::resolve::Initial;
+use crate::location::{Members, Placement};
+use crate::model::context::{Context, Host};
+use crate::model::recorded::MetricsState;
+use crate::order::{self, DepGraph};
+use crate::resolve::Ordered;
 use crate::settings::Settings;
 use crate::state::{Failure, PluginState, Stage};
 use crate::status::Status;
+use crate::supervise::build::CompositionError;
 use once_cell::race::OnceBox;
 
 /// A validated, ordered composition of plugins.
@@ -128,23 +129,53 @@ impl Slot {
     }
 }
 
-/// Builds a [`Registry`]: which descriptors, which configuration.
-#[must_use]
-pub struct RegistryBuilder {
-    descriptors: Option<Vec<&'static PluginDescriptor>>,
-    document: Document,
-    env: Vec<(String, String)>,
-    members: Option<Arc<dyn Members>>,
-}
-
 impl Registry {
-    /// A builder over every compiled-in plugin, with an empty configuration.
-    pub fn builder() -> RegistryBuilder {
-        RegistryBuilder {
-            descriptors: None,
-            document: Document::empty(),
-            env: Vec::new(),
-            members: None,
+    /// Stage 4's entry: the registry of `catalog`'s plugins, with the
+    /// settings and configs validation gave and the order (and failures)
+    /// ordering gave; nothing is built yet.
+    pub(crate) fn assemble(
+        catalog: Catalog,
+        settings: Settings,
+        configs: Vec<(usize, serde_json::Value)>,
+        ordered: Ordered,
+        members: Option<Arc<dyn Members>>,
+    ) -> Registry {
+        let built_at = SystemTime::now();
+        let mut failures = ordered.failures.iter().peekable();
+        let slots: Vec<Slot> = ordered
+            .level
+            .iter()
+            .enumerate()
+            .map(|(i, &level)| {
+                let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
+                let state = failure.map_or(PluginState::Configured, Failure::state);
+                crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure);
+                Slot {
+                    state: AtomicU8::new(state.index()),
+                    level,
+                    status: OnceBox::new(),
+                    build: OnceBox::new(),
+                    counters: OnceBox::new(),
+                }
+            })
+            .collect();
+        let instances = (0..catalog.len())
+            .map(|_| CurrentInstance::default())
+            .collect();
+        Registry {
+            catalog,
+            instances,
+            graph: ordered.graph,
+            order: ordered.order,
+            levels: OnceLock::new(),
+            slots,
+            settings,
+            configs,
+            notes: ordered.notes,
+            metrics: MetricsState::new(),
+            initial_failures: ordered.failures,
+            built_at,
+            members,
         }
     }
 
@@ -182,21 +213,29 @@ impl Registry {
         index: Option<usize>,
         name: &str,
     ) -> Result<Arc<K>, Error> {
-        let Some(index) = index else {
-            return Err(Error::NotFound {
-                kind: K::NAME.to_owned(),
-                name: name.to_owned(),
-                suggestion: crate::suggest::closest(
-                    &format!("{}.{name}", K::NAME),
-                    self.catalog.ids(),
-                ),
-            });
-        };
-        let instance = self.instance(index)?;
+        let (index, instance) = self.instance_at(index, K::NAME, name)?;
         instance.get::<K>().ok_or_else(|| Error::KindMismatch {
             id: self.catalog.id(index).to_owned(),
             expected: std::any::type_name::<K>(),
         })
+    }
+
+    /// The instance of plugin `index` (found for `kind.name`), or
+    /// [`Error::NotFound`] with the closest id when there is none.
+    fn instance_at(
+        &self,
+        index: Option<usize>,
+        kind: &str,
+        name: &str,
+    ) -> Result<(usize, Arc<Instance>), Error> {
+        let Some(index) = index else {
+            return Err(Error::NotFound {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                suggestion: crate::suggest::closest(&format!("{kind}.{name}"), self.catalog.ids()),
+            });
+        };
+        Ok((index, self.instance(index)?))
     }
 
     /// Every usable plugin of kind `K`, by name, in name order; builds them
@@ -220,16 +259,6 @@ impl Registry {
             .iter()
             .filter(|&&i| self.instance(i).is_ok())
             .count()
-    }
-
-    /// Metadata, state and failure of every plugin, in (kind, name) order.
-    pub fn plugins(&self) -> Vec<PluginInfo> {
-        (0..self.catalog.len()).map(|i| self.info(i)).collect()
-    }
-
-    /// Metadata, state and failure of one plugin by id (`kind.name`).
-    pub fn plugin(&self, id: &str) -> Option<PluginInfo> {
-        self.catalog.find_id(id).map(|i| self.info(i))
     }
 
     /// The plugins that can start, in start order (dependencies first, ties
@@ -291,10 +320,19 @@ impl Registry {
         &self.settings
     }
 
-    /// The Prometheus metrics of this composition (SPEC T1): a view that
-    /// renders them from the plugins' counters and states.
-    pub fn metrics(&self) -> Metrics<'_> {
-        Metrics::new(self, &self.metrics)
+    /// What this registry recorded for its metrics (rendered by
+    /// [`Registry::metrics`]).
+    pub(crate) fn metrics_state(&self) -> &MetricsState {
+        &self.metrics
+    }
+
+    /// Records a dispatch on `capability` that reached no plugin
+    /// successfully: a call to a plugin that is not running or not found, or
+    /// a fan-out in which no plugin succeeded. A capability no registered
+    /// plugin has is ignored (caller data never creates a series).
+    pub(crate) fn record_dispatch_failure(&self, capability: &str) {
+        self.metrics
+            .dispatch_failure(self.catalog.kinds(), capability);
     }
 
     pub(crate) fn level_indices(&self) -> &[Vec<usize>] {
@@ -430,32 +468,38 @@ impl Registry {
         Some(&self.configs[k].1)
     }
 
-    fn info(&self, i: usize) -> PluginInfo {
-        let status = self.status(i).clone();
-        let slot = &self.slots[i];
-        let notes = self.notes.partition_point(|(j, _)| *j < i);
-        let notes = self.notes[notes..]
+    /// Plugin `i`'s status now (state, health, transitions, restarts).
+    pub(crate) fn status_now(&self, i: usize) -> Status {
+        self.status(i).clone()
+    }
+
+    /// Plugin `i`'s start level, if it starts.
+    pub(crate) fn level_of(&self, i: usize) -> Option<usize> {
+        let level = self.slots[i].level;
+        (level != NO_LEVEL).then_some(level as usize)
+    }
+
+    /// What the build noted about plugin `i` (e.g. an optional dependency
+    /// that is absent).
+    pub(crate) fn notes_of(&self, i: usize) -> Vec<String> {
+        let first = self.notes.partition_point(|(j, _)| *j < i);
+        self.notes[first..]
             .iter()
             .take_while(|(j, _)| *j == i)
             .map(|(_, note)| note.clone())
-            .collect();
-        let info = PluginInfo::new(
-            &self.catalog,
-            i,
-            status,
-            (slot.level != NO_LEVEL).then_some(slot.level as usize),
-            notes,
-            self.instances[i].is_some(),
-            self.slot_counters(i).snapshot(),
-        );
-        match self
-            .members
+            .collect()
+    }
+
+    /// Whether plugin `i` has an instance now.
+    pub(crate) fn is_built(&self, i: usize) -> bool {
+        self.instances[i].is_some()
+    }
+
+    /// Where plugin `i` runs, if it is a member outside this process.
+    pub(crate) fn placement(&self, i: usize) -> Option<Placement> {
+        self.members
             .as_ref()
             .and_then(|m| m.placement(self.catalog.id(i)))
-        {
-            Some(placement) => info.placed(placement),
-            None => info,
-        }
     }
 
     /// The instance of `i`, built on first access (exactly once).
@@ -578,220 +622,34 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-impl RegistryBuilder {
-    /// Uses exactly these descriptors instead of every compiled-in plugin
-    /// (for tests and tools).
-    pub fn descriptors(mut self, d: impl IntoIterator<Item = &'static PluginDescriptor>) -> Self {
-        self.descriptors = Some(d.into_iter().collect());
-        self
+impl Host for Registry {
+    fn descriptor(&self, index: usize) -> &'static PluginDescriptor {
+        self.catalog.descriptors()[index]
     }
 
-    /// The configuration document.
-    pub fn config(mut self, document: Document) -> Self {
-        self.document = document;
-        self
+    fn id(&self, index: usize) -> &str {
+        self.catalog.id(index)
     }
 
-    /// Environment overrides (usually `std::env::vars()`); see
-    /// [`config`](crate::config) for the naming rule.
-    pub fn env<K: Into<String>, V: Into<String>>(
-        mut self,
-        vars: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        self.env = vars
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        self
+    fn instance_of(&self, kind: &'static str, name: &str) -> Result<(usize, Arc<Instance>), Error> {
+        self.instance_at(self.catalog.find(kind, name), kind, name)
     }
 
-    /// Adds plugins that run outside this process (the `remote` feature's
-    /// `RegistryBuilder::remote`).
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn members(mut self, members: Arc<dyn Members>) -> Self {
-        self.members = Some(members);
+    fn as_any(&self) -> &dyn Any {
         self
-    }
-
-    /// Discovers, validates and orders the plugins.
-    ///
-    /// Fails only for what no single plugin can be blamed for: duplicate
-    /// registrations, and a configuration document that cannot be read or
-    /// names plugins that do not exist. Everything else fails just the plugin
-    /// concerned, which [`Registry::plugins`] reports.
-    pub fn build(self) -> Result<Registry, CompositionError> {
-        let catalog = match (self.descriptors, &self.members) {
-            (Some(d), None) => Catalog::new(d)?,
-            (None, None) => Catalog::compiled_in()?,
-            (d, Some(members)) => {
-                let mut all = d.unwrap_or_else(|| crate::discover::compiled_in().collect());
-                all.extend_from_slice(members.descriptors());
-                Catalog::new(all)?
-            }
-        };
-        let n = catalog.len();
-        let mut initial = Initial::new(n);
-
-        let summary = catalog.summary();
-        if !(summary.names_valid && summary.checked) {
-            let mut checker = crate::compat::DescriptorChecker::default();
-            for (i, d) in catalog.descriptors().iter().enumerate() {
-                if let Err(f) = checker.check(d) {
-                    initial.set(i, f);
-                }
-            }
-        }
-
-        let (settings, configs) =
-            validate_config(&catalog, self.document, &self.env, &mut initial)?;
-
-        let mut notes = Vec::new();
-        let graph = crate::resolve::dependency_graph(&catalog, &mut initial, &mut notes);
-        let built_at = SystemTime::now();
-        let plan = order::resolve_compact(&graph, initial.index());
-
-        // Why each plugin that does not start does not: its first failure.
-        let status_of = |v: usize| {
-            plan.not_started
-                .binary_search_by_key(&v, |(u, _)| *u)
-                .ok()
-                .map(|k| &plan.not_started[k].1)
-        };
-        let mut initial_failures = Vec::with_capacity(plan.not_started.len());
-        for (i, status) in &plan.not_started {
-            let i = *i;
-            let failure = match status {
-                Planned::Start { .. } => continue,
-                Planned::Failed(k) => initial.failures[*k as usize].clone(),
-                Planned::Cycle { path } => Failure::Cycle {
-                    path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
-                },
-                Planned::Blocked { chain } => {
-                    let root = chain.last().copied().unwrap_or(0);
-                    let cause = match status_of(root) {
-                        Some(Planned::Failed(k)) => {
-                            format!("{} {}", catalog.id(root), initial.failures[*k as usize])
-                        }
-                        Some(Planned::Cycle { .. }) => {
-                            format!("{} is on a dependency cycle", catalog.id(root))
-                        }
-                        _ => format!("{} is not available", catalog.id(root)),
-                    };
-                    Failure::Blocked {
-                        chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
-                        cause,
-                    }
-                }
-            };
-            match &failure {
-                Failure::Disabled | Failure::Blocked { .. } => {}
-                f => crate::telemetry::validation_error(
-                    Some(catalog.id(i)),
-                    f.kind(),
-                    &f.to_string(),
-                ),
-            }
-            initial_failures.push((i, failure));
-        }
-        let mut failures = initial_failures.iter().peekable();
-        let slots: Vec<Slot> = plan
-            .level
-            .iter()
-            .enumerate()
-            .map(|(i, &level)| {
-                let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
-                let state = failure.map_or(PluginState::Configured, Failure::state);
-                crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure);
-                Slot {
-                    state: AtomicU8::new(state.index()),
-                    level,
-                    status: OnceBox::new(),
-                    build: OnceBox::new(),
-                    counters: OnceBox::new(),
-                }
-            })
-            .collect();
-        let metrics = MetricsState::new();
-        let instances = (0..n).map(|_| CurrentInstance::default()).collect();
-        Ok(Registry {
-            catalog,
-            instances,
-            graph,
-            order: plan.order,
-            levels: OnceLock::new(),
-            slots,
-            settings,
-            configs,
-            notes,
-            metrics,
-            initial_failures,
-            built_at,
-            members: self.members,
-        })
     }
 }
 
-/// Validates the configuration of `catalog`'s plugins: their settings and
-/// the configs of those that have one (by index, sorted), recording in
-/// `initial` the plugins that are disabled or whose config is invalid.
-///
-/// Builds no validator when there is nothing to validate (no plugin takes a
-/// config, no section, no override variable): the common case of a large
-/// composition, where building one was most of the build.
-fn validate_config(
-    catalog: &Catalog,
-    mut document: Document,
-    env: &[(String, String)],
-    initial: &mut Initial,
-) -> Result<(Settings, Vec<(usize, serde_json::Value)>), CompositionError> {
-    if document.is_empty()
-        && !env
-            .iter()
-            .any(|(k, _)| crate::config::is_override_variable(k))
-        && !catalog.summary().has_config
-    {
-        let settings = crate::config::ConfigValidator::empty_document_settings();
-        return Ok((settings, Vec::new()));
-    }
-    let (validator, schema_failures) = crate::compat::config_validator(catalog);
-    let mut document_errors = validator.apply_env(&mut document, env);
-    let mut configs = Vec::new();
-    let mut config_failures = Vec::new();
-    let (errors, settings) = validator.validate_sections(&document, |i, plugin| {
-        if !plugin.enabled {
-            config_failures.push((i, Failure::Disabled));
-            return;
-        }
-        if schema_failures
-            .binary_search_by_key(&i, |(j, _)| *j)
-            .is_ok()
-        {
-            // Failed already: no config to keep, nor errors to report.
-            return;
-        }
-        match plugin.value {
-            Ok(v) => configs.push((i, v)),
-            Err(errors) => config_failures.push((i, Failure::Config { errors })),
-        }
-    });
-    document_errors.extend(errors);
-    if !document_errors.is_empty() {
-        for e in &document_errors {
-            crate::telemetry::validation_error(e.plugin.as_deref(), &e.rule, &e.to_string());
-        }
-        return Err(CompositionError::Config(document_errors));
-    }
-    // A disabled plugin is disabled whatever else is wrong with it.
-    for (i, f) in config_failures {
-        match f {
-            Failure::Disabled => initial.set(i, f),
-            f => initial.first(i, f),
+impl<'r> Context<'r> {
+    /// The registry being composed (read-only metadata; use
+    /// [`dependency`](Self::dependency) to reach other plugins).
+    pub fn registry(&self) -> &'r Registry {
+        match self.host().as_any().downcast_ref::<Registry>() {
+            Some(registry) => registry,
+            // `Host` is crate-private and `Registry` its only implementor.
+            None => unreachable!("a Context's host is always a Registry"),
         }
     }
-    for (i, f) in schema_failures {
-        initial.first(i, f);
-    }
-    Ok((settings, configs))
 }
 
 #[cfg(test)]

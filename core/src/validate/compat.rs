@@ -7,34 +7,9 @@ use std::collections::HashMap;
 use crate::catalog::{Catalog, same_str};
 use crate::config::{ConfigValidator, Plugin};
 use crate::descriptor::PluginDescriptor;
+// Transitional: remote/ still imports it from here.
+pub(crate) use crate::model::names::is_valid_name;
 use crate::state::Failure;
-
-/// Whether `name` is a valid kind or plugin name: `[a-z0-9][a-z0-9_-]*`.
-///
-/// ```
-/// assert!(pegboard::is_valid_name("keywords-v2"));
-/// assert!(!pegboard::is_valid_name("Keywords"));
-/// assert!(!pegboard::is_valid_name("-keywords"));
-/// assert!(!pegboard::is_valid_name(""));
-/// // A `const fn`: descriptors check their names when they are built,
-/// // which for the statics `#[pegboard::plugin]` makes is at compile time.
-/// const VALID: bool = pegboard::is_valid_name("store");
-/// assert!(VALID);
-/// ```
-pub const fn is_valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    if bytes.is_empty() || !matches!(bytes[0], b'a'..=b'z' | b'0'..=b'9') {
-        return false;
-    }
-    let mut i = 1;
-    while i < bytes.len() {
-        if !matches!(bytes[i], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-') {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 /// Checks names, the plugin version and API compatibility (SPEC V2, V3) of
 /// many descriptors, parsing each distinct version and API string once: the plugins of one build nearly all share a few of

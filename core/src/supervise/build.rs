@@ -1,0 +1,116 @@
+//! Building a [`Registry`]: the pipeline's stages called in order, and the
+//! error of a composition that cannot run at all.
+
+use std::sync::Arc;
+
+use crate::catalog::CatalogError;
+use crate::config::{ConfigError, Document};
+use crate::discover;
+use crate::location::Members;
+use crate::model::descriptor::PluginDescriptor;
+use crate::resolve;
+use crate::supervise::registry::Registry;
+use crate::validate;
+
+/// Builds a [`Registry`]: which descriptors, which configuration.
+#[must_use]
+pub struct RegistryBuilder {
+    descriptors: Option<Vec<&'static PluginDescriptor>>,
+    document: Document,
+    env: Vec<(String, String)>,
+    members: Option<Arc<dyn Members>>,
+}
+
+impl Registry {
+    /// A builder over every compiled-in plugin, with an empty configuration.
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder {
+            descriptors: None,
+            document: Document::empty(),
+            env: Vec::new(),
+            members: None,
+        }
+    }
+}
+
+impl RegistryBuilder {
+    /// Uses exactly these descriptors instead of every compiled-in plugin
+    /// (for tests and tools).
+    pub fn descriptors(mut self, d: impl IntoIterator<Item = &'static PluginDescriptor>) -> Self {
+        self.descriptors = Some(d.into_iter().collect());
+        self
+    }
+
+    /// The configuration document.
+    pub fn config(mut self, document: Document) -> Self {
+        self.document = document;
+        self
+    }
+
+    /// Environment overrides (usually `std::env::vars()`); see
+    /// [`config`](crate::config) for the naming rule.
+    pub fn env<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.env = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self
+    }
+
+    /// Adds plugins that run outside this process (the `remote` feature's
+    /// `RegistryBuilder::remote`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn members(mut self, members: Arc<dyn Members>) -> Self {
+        self.members = Some(members);
+        self
+    }
+
+    /// Discovers, validates and orders the plugins: one call per stage of
+    /// the pipeline, each taking what the previous one gave.
+    ///
+    /// Fails only for what no single plugin can be blamed for: duplicate
+    /// registrations, and a configuration document that cannot be read or
+    /// names plugins that do not exist. Everything else fails just the plugin
+    /// concerned, which [`Registry::plugins`] reports.
+    pub fn build(self) -> Result<Registry, CompositionError> {
+        let extra = self.members.as_ref().map_or(&[][..], |m| m.descriptors());
+        let catalog = discover::catalog(self.descriptors, extra)?;
+        let validated = validate::validate(&catalog, self.document, &self.env)
+            .map_err(CompositionError::Config)?;
+        let ordered = resolve::order(&catalog, validated.initial);
+        Ok(Registry::assemble(
+            catalog,
+            validated.settings,
+            validated.configs,
+            ordered,
+            self.members,
+        ))
+    }
+}
+
+/// A composition that a host must refuse to run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CompositionError {
+    /// Duplicate registrations or clashing kind names.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The configuration document as a whole is unusable (parse error, unknown
+    /// plugin sections, bad environment overrides). Errors inside one
+    /// plugin's section fail only that plugin instead.
+    #[error("invalid configuration:\n{}", list(.0))]
+    Config(Vec<ConfigError>),
+    /// [`Registry::install`](crate::Registry::install) was called twice.
+    #[error("a process-wide registry is already installed")]
+    AlreadyInstalled,
+}
+
+fn list(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  - {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
