@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
 use crate::catalog::Catalog;
-use crate::config::Document;
 use crate::counters::{CallCounters, CounterSnapshot};
 use crate::current::{CurrentInstance, Instances};
 use crate::descriptor::PluginDescriptor;
@@ -655,6 +654,7 @@ impl<'r> Context<'r> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Document;
 
     trait Thing {}
 
