@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::descriptor::{Flags, PluginDescriptor};
+use crate::model::descriptor::{Flags, PluginDescriptor};
 use crate::model::names::name_hash;
 
 /// Every plugin descriptor of one composition, sorted by (kind, name) and

@@ -7,7 +7,7 @@
 
 pub mod catalog;
 
-use crate::descriptor::PluginDescriptor;
+use crate::model::descriptor::PluginDescriptor;
 
 /// One registration, as stored by the backend.
 #[doc(hidden)]

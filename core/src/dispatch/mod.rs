@@ -64,10 +64,11 @@ use futures_util::FutureExt;
 
 pub use outcome::{CallError, FanOut, Outcome};
 
-use crate::call_result::CallResult;
-use crate::kind::Kind;
-use crate::registry::{Registry, panic_message};
-use crate::state::PluginState;
+use crate::model::call_result::CallResult;
+use crate::model::error::panic_message;
+use crate::model::kind::Kind;
+use crate::model::state::PluginState;
+use crate::supervise::registry::Registry;
 
 type Measure = Arc<dyn Fn(&dyn Any) -> Option<usize> + Send + Sync>;
 
@@ -218,7 +219,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
     {
         let registry = self.registry;
         let id = registry.catalog().id(i);
-        crate::telemetry::dispatch_start(id, K::NAME);
+        crate::model::telemetry::dispatch_start(id, K::NAME);
         let started = Instant::now();
         let (result, value, error) = match self.prepare(i) {
             Err((result, error)) => (result, None, Some(error)),
@@ -228,7 +229,7 @@ impl<'r, K: Kind + ?Sized> Dispatch<'r, K> {
         registry
             .recording_counters(i)
             .record(result, duration, error.as_deref());
-        crate::telemetry::dispatch_end(id, K::NAME, result, duration, error.as_deref());
+        crate::model::telemetry::dispatch_end(id, K::NAME, result, duration, error.as_deref());
         Outcome {
             plugin: id,
             result,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::call_result::CallResult;
+use crate::model::call_result::CallResult;
 
 /// One plugin's part of a dispatch (SPEC X2).
 #[derive(Debug, Clone, Serialize)]

@@ -2,7 +2,7 @@
 //! registry and read by the status reports.
 //!
 //! They also hold the plugin's duration histograms, which
-//! [`metrics`](crate::metrics) renders with the counts at scrape time.
+//! [`metrics`](crate::report::metrics) renders with the counts at scrape time.
 //!
 //! Recording is lock-free for every result but the failures that carry a
 //! message, which also update [`last_error`] behind a mutex (failures are

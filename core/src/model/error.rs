@@ -1,6 +1,9 @@
 //! Errors of registry lookups and composition.
 
-use crate::state::{Failure, PluginState};
+use crate::model::state::{Failure, PluginState};
+
+/// A boxed error as returned by plugin constructors.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A lookup or instantiation on a [`Registry`](crate::Registry) failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -49,5 +52,27 @@ fn suggest(s: &Option<String>) -> String {
     match s {
         Some(s) => format!(" (did you mean `{s}`?)"),
         None => String::new(),
+    }
+}
+
+/// `e`, then each `source()`, joined by `: `.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
     }
 }

@@ -4,8 +4,8 @@ use std::any::{Any, TypeId};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::kind::Kind;
-use crate::lifecycle::DynLifecycle;
+use crate::model::kind::Kind;
+use crate::model::lifecycle::DynLifecycle;
 
 /// A built plugin: an `Arc<dyn SomeKind>` behind a type-erased box, and its
 /// lifecycle hooks if it has any.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::descriptor::BoxError;
+use crate::model::error::BoxError;
 
 /// Async lifecycle hooks of a plugin (SPEC L1). Every hook has a default
 /// (start and stop do nothing, health is healthy), so a plugin implements

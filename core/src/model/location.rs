@@ -7,7 +7,7 @@ use std::any::Any;
 
 use serde::Serialize;
 
-use crate::descriptor::PluginDescriptor;
+use crate::model::descriptor::PluginDescriptor;
 
 /// Where a plugin runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]

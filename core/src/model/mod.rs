@@ -4,7 +4,6 @@
 
 pub mod call_result;
 pub mod config_error;
-pub mod context;
 pub mod counters;
 pub mod descriptor;
 pub mod error;

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use serde::{Serialize, Serializer};
 
-use crate::lifecycle::Health;
-use crate::state::{Failure, PluginState};
+use crate::model::lifecycle::Health;
+use crate::model::state::{Failure, PluginState};
 
 /// How many transitions each plugin keeps.
 const HISTORY: usize = 32;

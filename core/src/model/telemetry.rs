@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use tracing::Level;
 
-use crate::call_result::CallResult;
-use crate::state::{Failure, PluginState};
+use crate::model::call_result::CallResult;
+use crate::model::state::{Failure, PluginState};
 
 /// `plugin.dispatch.start`.
 #[inline]

@@ -50,6 +50,7 @@ mod blocked;
 mod classify;
 mod compact;
 mod cycle;
+pub(crate) mod dependencies;
 mod graph;
 mod kahn;
 mod plan;
@@ -67,6 +68,12 @@ use classify::{Explain, classify};
 use cycle::CycleFinder;
 use kahn::{kahn, optimistic_indegrees};
 use plan::Kind;
+
+use crate::discover::catalog::Catalog;
+use crate::model::state::Failure;
+use crate::model::telemetry;
+use crate::validate::initial::Initial;
+use plan::Status as Planned;
 
 /// Decides the [`Status`] of every node and the start order.
 ///
@@ -162,4 +169,77 @@ pub(crate) fn resolve_compact<F: Clone>(graph: &DepGraph, initial: &[Option<F>])
         return Compact::edgeless(graph.len(), initial);
     }
     Compact::from_plan(resolve(graph, initial))
+}
+
+/// What ordering gives the registry.
+#[derive(Debug)]
+pub(crate) struct Ordered {
+    /// The dependency graph.
+    pub(crate) graph: DepGraph,
+    /// The plugins that start, in start order.
+    pub(crate) order: Vec<usize>,
+    /// Per plugin, its start level, or [`NOT_STARTED`].
+    pub(crate) level: Vec<u32>,
+    /// Notes on plugins (absent optional dependencies), by index, sorted.
+    pub(crate) notes: Vec<(usize, String)>,
+    /// The plugins that do not start, by index, with their first failure.
+    pub(crate) failures: Vec<(usize, Failure)>,
+}
+
+/// Orders `catalog`'s plugins by their dependencies, given the failures
+/// validation found (`initial`): a plugin that failed, is on a cycle or
+/// depends on one that does not start does not start, and says why. Each
+/// failure other than disabled and blocked is logged as a
+/// `plugin.registry.validation_error` event.
+pub(crate) fn order(catalog: &Catalog, mut initial: Initial) -> Ordered {
+    let mut notes = Vec::new();
+    let graph = dependencies::dependency_graph(catalog, &mut initial, &mut notes);
+    let plan = resolve_compact(&graph, initial.index());
+
+    // Why each plugin that does not start does not: its first failure.
+    let status_of = |v: usize| {
+        plan.not_started
+            .binary_search_by_key(&v, |(u, _)| *u)
+            .ok()
+            .map(|k| &plan.not_started[k].1)
+    };
+    let mut failures = Vec::with_capacity(plan.not_started.len());
+    for (i, status) in &plan.not_started {
+        let i = *i;
+        let failure = match status {
+            Planned::Start { .. } => continue,
+            Planned::Failed(k) => initial.failures[*k as usize].clone(),
+            Planned::Cycle { path } => Failure::Cycle {
+                path: path.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+            },
+            Planned::Blocked { chain } => {
+                let root = chain.last().copied().unwrap_or(0);
+                let cause = match status_of(root) {
+                    Some(Planned::Failed(k)) => {
+                        format!("{} {}", catalog.id(root), initial.failures[*k as usize])
+                    }
+                    Some(Planned::Cycle { .. }) => {
+                        format!("{} is on a dependency cycle", catalog.id(root))
+                    }
+                    _ => format!("{} is not available", catalog.id(root)),
+                };
+                Failure::Blocked {
+                    chain: chain.iter().map(|&c| catalog.id(c).to_owned()).collect(),
+                    cause,
+                }
+            }
+        };
+        match &failure {
+            Failure::Disabled | Failure::Blocked { .. } => {}
+            f => telemetry::validation_error(Some(catalog.id(i)), f.kind(), &f.to_string()),
+        }
+        failures.push((i, failure));
+    }
+    Ordered {
+        graph,
+        order: plan.order,
+        level: plan.level,
+        notes,
+        failures,
+    }
 }

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 
 use super::kind::{RemoteKind, invoke_error};
 use crate::compat::is_valid_name;
-use crate::registry::panic_message;
+use crate::model::error::panic_message;
 
 /// Calls one operation on one plugin.
 type Call = dyn Fn(&str, &[u8]) -> Result<Vec<u8>, InvokeError> + Send + Sync;

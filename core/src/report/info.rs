@@ -4,14 +4,14 @@ use serde::Serialize;
 
 use std::time::SystemTime;
 
-use crate::catalog::Catalog;
-use crate::counters::CounterSnapshot;
-use crate::lifecycle::Health;
-use crate::location::{Location, Placement, RemoteEndpoint};
-use crate::registry::Registry;
-use crate::resolve::{self, Resolved};
-use crate::state::{Failure, PluginState};
-use crate::status::{Status, Transition};
+use crate::discover::catalog::Catalog;
+use crate::model::counters::CounterSnapshot;
+use crate::model::lifecycle::Health;
+use crate::model::location::{Location, Placement, RemoteEndpoint};
+use crate::model::state::{Failure, PluginState};
+use crate::model::status::{Status, Transition};
+use crate::order::dependencies::{self, Resolved};
+use crate::supervise::registry::Registry;
 
 /// Everything known about one plugin: its metadata (SPEC D5), where it is in
 /// its life and, if it is not usable, why.
@@ -69,7 +69,7 @@ pub struct PluginInfo {
     /// When the last health check ran.
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::status::rfc3339_opt"
+        serialize_with = "crate::model::status::rfc3339_opt"
     )]
     pub health_checked_at: Option<SystemTime>,
     /// The last error it had, kept after it recovers.
@@ -78,7 +78,7 @@ pub struct PluginInfo {
     /// How often it was restarted.
     pub restarts: u32,
     /// When its state last changed.
-    #[serde(serialize_with = "crate::status::rfc3339")]
+    #[serde(serialize_with = "crate::model::status::rfc3339")]
     pub updated_at: SystemTime,
     /// Its recent state changes, oldest first.
     pub transitions: Vec<Transition>,
@@ -147,7 +147,7 @@ impl PluginInfo {
                     spec: dep.spec(),
                     requirement: (!dep.requirement.is_empty()).then_some(dep.requirement),
                     optional: dep.optional,
-                    resolved: match resolve::find(catalog, dep) {
+                    resolved: match dependencies::find(catalog, dep) {
                         Resolved::Found(j) => Some(catalog.id(j).to_owned()),
                         _ => None,
                     },

@@ -79,12 +79,12 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
-use crate::descriptor::PluginDescriptor;
+use crate::model::descriptor::PluginDescriptor;
 pub use crate::model::recorded::DURATION_BUCKETS;
 use crate::model::recorded::{
     BUCKETS, EMPTY_HISTOGRAM, Histogram, HistogramSnapshot, MetricsState, RESULTS,
 };
-use crate::registry::Registry;
+use crate::supervise::registry::Registry;
 use crate::{CallResult, PluginState};
 
 /// The HTTP `Content-Type` of [`Metrics::render`]'s output: OpenMetrics text

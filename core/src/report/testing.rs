@@ -1,6 +1,6 @@
 //! Helpers for an application's own tests.
 
-use crate::registry::Registry;
+use crate::supervise::registry::Registry;
 
 /// Asserts that the plugins compiled into this test binary form a sound
 /// composition: no duplicate ids, every plugin API-compatible, every default

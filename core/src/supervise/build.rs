@@ -1,14 +1,12 @@
-//! Building a [`Registry`]: the pipeline's stages called in order, and the
-//! error of a composition that cannot run at all.
+//! Building a [`Registry`]: the pipeline's stages called in order.
 
 use std::sync::Arc;
 
-use crate::catalog::CatalogError;
-use crate::config::{ConfigError, Document};
+use crate::config::Document;
 use crate::discover;
-use crate::location::Members;
 use crate::model::descriptor::PluginDescriptor;
-use crate::resolve;
+use crate::model::location::Members;
+use crate::supervise::composition_error::CompositionError;
 use crate::supervise::registry::Registry;
 use crate::validate;
 
@@ -80,7 +78,7 @@ impl RegistryBuilder {
         let catalog = discover::catalog(self.descriptors, extra)?;
         let validated = validate::validate(&catalog, self.document, &self.env)
             .map_err(CompositionError::Config)?;
-        let ordered = resolve::order(&catalog, validated.initial);
+        let ordered = crate::order::order(&catalog, validated.initial);
         Ok(Registry::assemble(
             catalog,
             validated.settings,
@@ -89,28 +87,4 @@ impl RegistryBuilder {
             self.members,
         ))
     }
-}
-
-/// A composition that a host must refuse to run.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CompositionError {
-    /// Duplicate registrations or clashing kind names.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// The configuration document as a whole is unusable (parse error, unknown
-    /// plugin sections, bad environment overrides). Errors inside one
-    /// plugin's section fail only that plugin instead.
-    #[error("invalid configuration:\n{}", list(.0))]
-    Config(Vec<ConfigError>),
-    /// [`Registry::install`](crate::Registry::install) was called twice.
-    #[error("a process-wide registry is already installed")]
-    AlreadyInstalled,
-}
-
-fn list(errors: &[ConfigError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("  - {e}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

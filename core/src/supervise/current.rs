@@ -38,7 +38,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::instance::{Cell, Header, Instance};
+use crate::model::instance::{Cell, Header, Instance};
 
 /// A plugin's current instance, if any: a pointer to its cell, or null.
 ///
@@ -210,10 +210,10 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::descriptor::PluginDescriptor;
-    use crate::kind::Kind;
-    use crate::registry::Registry;
-    use crate::state::{Failure, PluginState, Stage};
+    use crate::model::descriptor::PluginDescriptor;
+    use crate::model::kind::Kind;
+    use crate::model::state::{Failure, PluginState, Stage};
+    use crate::supervise::registry::Registry;
 
     trait Probe: Send + Sync {
         /// False once dropped: a reader that sees false used a dropped

@@ -4,6 +4,7 @@
 //! and stops them.
 
 pub mod build;
+pub mod composition_error;
 pub mod current;
 pub mod registry;
 pub mod supervisor;

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{Catalog, same_str};
 use crate::config::{ConfigValidator, Plugin};
-use crate::descriptor::PluginDescriptor;
+use crate::discover::catalog::{Catalog, same_str};
+use crate::model::descriptor::PluginDescriptor;
 // Transitional: remote/ still imports it from here.
 pub(crate) use crate::model::names::is_valid_name;
-use crate::state::Failure;
+use crate::model::state::Failure;
 
 /// Checks names, the plugin version and API compatibility (SPEC V2, V3) of
 /// many descriptors, parsing each distinct version and API string once: the plugins of one build nearly all share a few of

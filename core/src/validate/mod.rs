@@ -12,8 +12,8 @@ pub mod compat;
 pub mod initial;
 pub mod settings;
 
-use crate::catalog::Catalog;
 use crate::config::{ConfigError, Document};
+use crate::discover::catalog::Catalog;
 use crate::model::state::Failure;
 use crate::model::telemetry;
 use initial::Initial;

@@ -7,7 +7,7 @@
 //! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is up (running or degraded), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
 //! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::PluginInfo) field plus `reason` (the failure's [`kind`](crate::Failure::kind), or `null`) and `location` (`"in_process"`) |
 //! | `GET /api/v1/plugins/status` | admin diagnostics, only with `Authorization: Bearer <token>` (see below) |
-//! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::metrics::CONTENT_TYPE) |
+//! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::report::metrics::CONTENT_TYPE) |
 //! | `/api/<name>/...` | the router of each [`Routes`] plugin that is up when [`router`] is called |
 //!
 //! Errors are JSON too: an unknown route is `404 {"error":"not found","path":"/x"}`,
@@ -137,8 +137,8 @@ use tracing::Level;
 
 pub use options::{ADMIN_TOKEN_VAR, DEFAULT_BODY_LIMIT, HttpOptions};
 
-use crate::kind::Kind;
-use crate::registry::Registry;
+use crate::model::kind::Kind;
+use crate::supervise::registry::Registry;
 use views::{PluginList, Readiness, StatusList};
 
 /// A plugin kind for HTTP routes (SPEC H5), named `routes`: the router of
@@ -275,7 +275,7 @@ fn mount_routes(mut app: Router, registry: &Registry) -> Router {
         .and_then(|nested| catch_unwind(AssertUnwindSafe(|| app.clone().merge(nested))));
         match mounted {
             Ok(merged) => app = merged,
-            Err(payload) => skip(&crate::registry::panic_message(&*payload)),
+            Err(payload) => skip(&crate::model::error::panic_message(&*payload)),
         }
     }
     app
@@ -323,7 +323,7 @@ async fn metrics(State(shared): State<AppState>) -> Response {
     (
         [(
             CONTENT_TYPE,
-            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            HeaderValue::from_static(crate::report::metrics::CONTENT_TYPE),
         )],
         shared.registry.metrics().render(),
     )
@@ -385,7 +385,7 @@ fn with_json_body(response: Response, body: serde_json::Value) -> Response {
 
 /// The answer to a handler that panicked.
 fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
-    let message = crate::registry::panic_message(&*payload);
+    let message = crate::model::error::panic_message(&*payload);
     tracing::event!(
         name: "http.panic",
         Level::ERROR,
@@ -536,7 +536,7 @@ mod tests {
         let app = router(empty(), HttpOptions::new());
         let (status, headers, body) = call(&app, get_("/metrics")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(headers[CONTENT_TYPE], crate::metrics::CONTENT_TYPE);
+        assert_eq!(headers[CONTENT_TYPE], crate::report::metrics::CONTENT_TYPE);
         assert_eq!(body, "# EOF\n");
     }
 }

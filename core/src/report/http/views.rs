@@ -5,11 +5,11 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::counters::CounterSnapshot;
-use crate::info::PluginInfo;
-use crate::location::{Location, RemoteEndpoint};
-use crate::registry::Registry;
-use crate::state::{Failure, PluginState};
+use crate::model::counters::CounterSnapshot;
+use crate::model::location::{Location, RemoteEndpoint};
+use crate::model::state::{Failure, PluginState};
+use crate::report::info::PluginInfo;
+use crate::supervise::registry::Registry;
 
 /// `GET /readyz`.
 #[derive(Debug, Serialize)]
@@ -108,7 +108,7 @@ pub(super) struct StatusView {
     /// Invocation counters by capability (the plugin's kind).
     pub counters: BTreeMap<&'static str, CounterSnapshot>,
     pub restarts: u32,
-    #[serde(serialize_with = "crate::status::rfc3339")]
+    #[serde(serialize_with = "crate::model::status::rfc3339")]
     pub last_updated_at: SystemTime,
 }
 

@@ -3,9 +3,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::descriptor::BoxError;
-use crate::registry::{error_chain, panic_message};
-use crate::state::{Failure, Stage};
+use crate::model::descriptor::BoxError;
+use crate::model::error::{error_chain, panic_message};
+use crate::model::state::{Failure, Stage};
 
 /// Runs `hook` as its own task, so a panic is caught by tokio and a hang is
 /// cut off by `timeout` (the task is aborted), and maps every way it can

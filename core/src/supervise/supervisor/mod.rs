@@ -36,11 +36,11 @@ use tokio::task::JoinSet;
 
 pub use signal::{Shutdown, shutdown_signal};
 
-use crate::lifecycle::{Health, HealthStatus};
+use crate::model::lifecycle::{Health, HealthStatus};
+use crate::model::state::{Failure, PluginState, Stage};
 use crate::order;
-use crate::registry::Registry;
-use crate::settings::RestartPolicy;
-use crate::state::{Failure, PluginState, Stage};
+use crate::supervise::registry::Registry;
+use crate::validate::settings::RestartPolicy;
 
 /// Drives the plugins of a [`Registry`] through their lifecycle (SPEC L1-L6,
 /// O4, O5).
@@ -244,7 +244,7 @@ impl Inner {
                 Err(join) => {
                     return Ok(Err(Failure::Panic {
                         stage: Stage::Construct,
-                        message: crate::registry::panic_message(&*join.into_panic()),
+                        message: crate::model::error::panic_message(&*join.into_panic()),
                     }));
                 }
             };

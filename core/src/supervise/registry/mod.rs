@@ -1,28 +1,23 @@
 //! The typed registry: a validated, ordered composition of plugins.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
-use crate::catalog::Catalog;
-use crate::counters::{CallCounters, CounterSnapshot};
-use crate::current::{CurrentInstance, Instances};
-use crate::descriptor::PluginDescriptor;
-use crate::error::Error;
-use crate::instance::Instance;
-use crate::kind::Kind;
-use crate::lifecycle::Health;
-use crate::location::{Members, Placement};
-use crate::model::context::{Context, Host};
+use crate::discover::catalog::Catalog;
+use crate::model::counters::{CallCounters, CounterSnapshot};
+use crate::model::error::Error;
+use crate::model::instance::Instance;
+use crate::model::kind::Kind;
+use crate::model::lifecycle::Health;
+use crate::model::location::{Members, Placement};
 use crate::model::recorded::MetricsState;
-use crate::order::{self, DepGraph};
-use crate::resolve::Ordered;
-use crate::settings::Settings;
-use crate::state::{Failure, PluginState, Stage};
-use crate::status::Status;
-use crate::supervise::build::CompositionError;
+use crate::model::state::{Failure, PluginState};
+use crate::model::status::Status;
+use crate::order::{self, DepGraph, Ordered};
+use crate::supervise::composition_error::CompositionError;
+use crate::supervise::current::{CurrentInstance, Instances};
+use crate::validate::settings::Settings;
 use once_cell::race::OnceBox;
 
 /// A validated, ordered composition of plugins.
@@ -148,7 +143,7 @@ impl Registry {
             .map(|(i, &level)| {
                 let failure = failures.next_if(|(j, _)| *j == i).map(|(_, f)| f);
                 let state = failure.map_or(PluginState::Configured, Failure::state);
-                crate::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure);
+                crate::model::telemetry::lifecycle_lazy(|| catalog.id(i), state, failure);
                 Slot {
                     state: AtomicU8::new(state.index()),
                     level,
@@ -231,7 +226,10 @@ impl Registry {
             return Err(Error::NotFound {
                 kind: kind.to_owned(),
                 name: name.to_owned(),
-                suggestion: crate::suggest::closest(&format!("{kind}.{name}"), self.catalog.ids()),
+                suggestion: crate::model::suggest::closest(
+                    &format!("{kind}.{name}"),
+                    self.catalog.ids(),
+                ),
             });
         };
         Ok((index, self.instance(index)?))
@@ -397,7 +395,7 @@ impl Registry {
             status.set(state, failure.clone())
         };
         if changed {
-            crate::telemetry::lifecycle(self.catalog.id(i), state, failure.as_ref());
+            crate::model::telemetry::lifecycle(self.catalog.id(i), state, failure.as_ref());
         }
     }
 
@@ -415,33 +413,6 @@ impl Registry {
 
     pub(crate) fn slot_restarts(&self, i: usize) -> u32 {
         self.status(i).restarts
-    }
-
-    /// Drops the current instance (after a failure or a stop), so the next
-    /// build is a fresh one.
-    pub(crate) fn discard(&self, i: usize) {
-        let _build = self.build_lock(i);
-        self.instances.store(i, None);
-    }
-
-    /// Builds a fresh instance of `i` from its descriptor and validated
-    /// config, replacing any current one. Does not change states.
-    pub(crate) fn rebuild(&self, i: usize) -> Result<Arc<Instance>, Failure> {
-        let _build = self.build_lock(i);
-        self.instances.store(i, None);
-        let instance = Arc::new(self.construct(i)?);
-        self.instances.store(i, Some(instance.clone()));
-        Ok(instance)
-    }
-
-    /// Plugin `i`'s build lock, held.
-    fn build_lock(&self, i: usize) -> MutexGuard<'_, ()> {
-        self.slots[i]
-            .build
-            .get_or_init(|| Box::new(Mutex::new(())))
-            .lock()
-            // Guards nothing but the exclusion itself.
-            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn status(&self, i: usize) -> MutexGuard<'_, Status> {
@@ -500,296 +471,11 @@ impl Registry {
             .as_ref()
             .and_then(|m| m.placement(self.catalog.id(i)))
     }
-
-    /// The instance of `i`, built on first access (exactly once).
-    pub(crate) fn instance(&self, i: usize) -> Result<Arc<Instance>, Error> {
-        if let Some(instance) = self.instances[i].load_full() {
-            return Ok(instance);
-        }
-        let unavailable = |status: &Status, failure: &Failure| Error::Unavailable {
-            id: self.catalog.id(i).to_owned(),
-            state: status.state,
-            failure: failure.clone(),
-        };
-        {
-            let status = self.status(i);
-            if let Some(failure) = &status.failure {
-                return Err(unavailable(&status, failure));
-            }
-        }
-        let _build = self.build_lock(i);
-        if let Some(instance) = self.instances[i].load_full() {
-            return Ok(instance);
-        }
-        {
-            // Another thread may have failed it while this one waited.
-            let status = self.status(i);
-            if let Some(failure) = &status.failure {
-                return Err(unavailable(&status, failure));
-            }
-        }
-        match self.construct(i) {
-            Ok(instance) => {
-                let status = self.status(i);
-                if let Some(failure) = &status.failure {
-                    // It failed (e.g. timed out) while its constructor ran.
-                    return Err(unavailable(&status, failure));
-                }
-                let instance = Arc::new(instance);
-                self.instances.store(i, Some(instance.clone()));
-                Ok(instance)
-            }
-            Err(failure) => {
-                self.fail(i, failure.clone());
-                let status = self.status(i);
-                Err(unavailable(&status, &failure))
-            }
-        }
-    }
-
-    fn construct(&self, i: usize) -> Result<Instance, Failure> {
-        let descriptor = self.catalog.descriptors()[i];
-        let config = self
-            .config_of(i)
-            .cloned()
-            .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
-        let context = Context::new(self, i);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            (descriptor.factory())(&context, config)
-        }));
-        let failure = match result {
-            Ok(Ok(instance)) => return Ok(instance),
-            Ok(Err(e)) => Failure::Error {
-                stage: Stage::Construct,
-                message: error_chain(&*e),
-            },
-            Err(payload) => Failure::Panic {
-                stage: Stage::Construct,
-                message: panic_message(&*payload),
-            },
-        };
-        Err(failure)
-    }
-
-    /// Marks `i` failed (dropping its instance) and its required dependents
-    /// blocked. Returns the dependents that became blocked.
-    pub(crate) fn fail(&self, i: usize, failure: Failure) -> Vec<usize> {
-        let cause = format!("{} {}", self.catalog.id(i), failure);
-        self.instances.store(i, None);
-        self.set_state(i, failure.state(), Some(failure));
-        let mut blocked = Vec::new();
-        for (dependent, chain) in order::blocked_by(&self.graph, i) {
-            let already = self.status(dependent).failure.is_some();
-            if !already {
-                let failure = Failure::Blocked {
-                    chain: chain
-                        .iter()
-                        .map(|&c| self.catalog.id(c).to_owned())
-                        .collect(),
-                    cause: cause.clone(),
-                };
-                self.instances.store(dependent, None);
-                self.set_state(dependent, PluginState::Blocked, Some(failure));
-                blocked.push(dependent);
-            }
-        }
-        blocked
-    }
 }
 
 static GLOBAL: OnceLock<Registry> = OnceLock::new();
 
-/// `e`, then each `source()`, joined by `: `.
-pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
-}
-
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_owned()
-    }
-}
-
-impl Host for Registry {
-    fn descriptor(&self, index: usize) -> &'static PluginDescriptor {
-        self.catalog.descriptors()[index]
-    }
-
-    fn id(&self, index: usize) -> &str {
-        self.catalog.id(index)
-    }
-
-    fn instance_of(&self, kind: &'static str, name: &str) -> Result<(usize, Arc<Instance>), Error> {
-        self.instance_at(self.catalog.find(kind, name), kind, name)
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-impl<'r> Context<'r> {
-    /// The registry being composed (read-only metadata; use
-    /// [`dependency`](Self::dependency) to reach other plugins).
-    pub fn registry(&self) -> &'r Registry {
-        match self.host().as_any().downcast_ref::<Registry>() {
-            Some(registry) => registry,
-            // `Host` is crate-private and `Registry` its only implementor.
-            None => unreachable!("a Context's host is always a Registry"),
-        }
-    }
-}
+mod construct;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Document;
-
-    trait Thing {}
-
-    static GOOD: PluginDescriptor = PluginDescriptor::for_tests(
-        "thing",
-        "good",
-        crate::__private::type_id_of::<dyn Thing>,
-        "1.0.0",
-        "0.1",
-    );
-    static BAD: PluginDescriptor = PluginDescriptor::for_tests(
-        "thing",
-        "bad",
-        crate::__private::type_id_of::<dyn Thing>,
-        "1.0",
-        "0.1",
-    );
-
-    /// `thing.bad` (index 0, an invalid version) and `thing.good` (1).
-    fn registry() -> Registry {
-        Registry::builder()
-            .descriptors([&GOOD, &BAD])
-            .build()
-            .unwrap()
-    }
-
-    #[test]
-    fn without_config_the_build_gets_what_validating_an_empty_document_gives() {
-        let registry = registry();
-        let (validator, failures) = crate::compat::config_validator(registry.catalog());
-        assert!(failures.is_empty());
-        let validated = validator.validate(&Document::empty());
-        assert!(validated.is_ok());
-        assert_eq!(registry.settings(), &validated.settings);
-        assert!(registry.configs.is_empty());
-        assert!(registry.settings().dispatch.is_empty());
-        assert_eq!(registry.settings().dispatch("thing"), Default::default());
-
-        // An override variable is configuration: validated, not skipped.
-        let registry = Registry::builder()
-            .descriptors([&GOOD, &BAD])
-            .env([("PEGBOARD__SUPERVISION__START_TIMEOUT_MS", "7")])
-            .build()
-            .unwrap();
-        assert_eq!(registry.settings().supervision.start_timeout_ms, 7);
-        assert_eq!(registry.settings().plugin(1).start_timeout_ms, 7);
-    }
-
-    #[test]
-    fn a_slot_is_four_words() {
-        // What a build writes for every plugin: state, level and three
-        // pointers to what is created on first use.
-        assert_eq!(size_of::<Slot>(), 32);
-    }
-
-    #[test]
-    fn instance_cells_are_created_by_the_first_instance_stored() {
-        let registry = registry();
-        assert!(registry.instances.iter().all(|c| !c.is_some()));
-        // Clearing what was never built creates nothing.
-        registry.discard(1);
-        assert!(!registry.instances[1].is_some());
-        // GOOD's factory fails: still nothing stored.
-        assert!(registry.instance(1).is_err());
-        assert!(!registry.instances[1].is_some());
-        assert!(registry.instances[1].load_full().is_none());
-    }
-
-    #[test]
-    fn counters_are_created_by_the_first_recorded_call_and_read_as_zero_before() {
-        let registry = registry();
-        assert!(registry.slots.iter().all(|s| s.counters.get().is_none()));
-        assert_eq!(registry.counters("thing.good").unwrap().successes, 0);
-        assert!(
-            registry.slots[1].counters.get().is_none(),
-            "reading creates nothing"
-        );
-
-        let d = std::time::Duration::from_millis(1);
-        registry
-            .recording_counters(1)
-            .record(crate::CallResult::Ok, d, None);
-        registry
-            .recording_counters(1)
-            .record(crate::CallResult::Ok, d, None);
-        assert_eq!(registry.counters("thing.good").unwrap().successes, 2);
-        assert_eq!(registry.counters("thing.bad").unwrap().successes, 0);
-        assert_eq!(
-            NEVER_CALLED.snapshot().successes,
-            0,
-            "the shared zeros stay zero"
-        );
-    }
-
-    #[test]
-    fn statuses_are_created_on_first_use_with_the_state_the_build_gave() {
-        let registry = registry();
-        let (bad, good) = (0, 1);
-        assert!(
-            registry.slots.iter().all(|s| s.status.get().is_none()),
-            "a build creates no status"
-        );
-        assert_eq!(registry.slot_state(good), PluginState::Configured);
-        assert_eq!(registry.slot_state(bad), PluginState::Failed);
-
-        let info = registry.plugin("thing.bad").unwrap();
-        assert_eq!(info.state, PluginState::Failed);
-        assert!(matches!(
-            info.failure,
-            Some(Failure::InvalidDescriptor { .. })
-        ));
-        assert_eq!(info.transitions.len(), 1);
-        assert_eq!(info.transitions[0].from, PluginState::Registered);
-        assert_eq!(info.transitions[0].to, PluginState::Failed);
-        assert_eq!(info.transitions[0].at, registry.built_at);
-        assert!(
-            info.transitions[0]
-                .reason
-                .as_deref()
-                .unwrap()
-                .contains("`1.0`")
-        );
-        assert!(registry.slots[bad].status.get().is_some());
-        assert!(registry.slots[good].status.get().is_none());
-
-        registry.set_state(good, PluginState::Running, None);
-        let info = registry.plugin("thing.good").unwrap();
-        let path: Vec<_> = info.transitions.iter().map(|t| (t.from, t.to)).collect();
-        assert_eq!(
-            path,
-            [
-                (PluginState::Registered, PluginState::Configured),
-                (PluginState::Configured, PluginState::Running)
-            ]
-        );
-        assert_eq!(info.transitions[0].at, registry.built_at);
-    }
-}
+mod tests;

@@ -1,0 +1,28 @@
+//! The error of a composition that a host must refuse to run.
+
+use crate::discover::catalog::CatalogError;
+use crate::model::config_error::ConfigError;
+
+/// A composition that a host must refuse to run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CompositionError {
+    /// Duplicate registrations or clashing kind names.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The configuration document as a whole is unusable (parse error, unknown
+    /// plugin sections, bad environment overrides). Errors inside one
+    /// plugin's section fail only that plugin instead.
+    #[error("invalid configuration:\n{}", list(.0))]
+    Config(Vec<ConfigError>),
+    /// [`Registry::install`](crate::Registry::install) was called twice.
+    #[error("a process-wide registry is already installed")]
+    AlreadyInstalled,
+}
+
+fn list(errors: &[ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("  - {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
