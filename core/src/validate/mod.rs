@@ -19,14 +19,17 @@ use crate::model::telemetry;
 use initial::Initial;
 use settings::Settings;
 
+/// The validated configuration of each plugin that has one, by index,
+/// sorted.
+pub(crate) type Configs = Vec<(usize, serde_json::Value)>;
+
 /// What validation gives the next stage.
 #[derive(Debug)]
 pub(crate) struct Validated {
     /// The supervision and dispatch settings of the composition.
     pub(crate) settings: Settings,
-    /// The validated configuration of each plugin that has one, by index,
-    /// sorted.
-    pub(crate) configs: Vec<(usize, serde_json::Value)>,
+    /// The validated configuration of each plugin that has one.
+    pub(crate) configs: Configs,
     /// The plugins that failed validation or are disabled.
     pub(crate) initial: Initial,
 }
@@ -71,7 +74,7 @@ fn validate_config(
     mut document: Document,
     env: &[(String, String)],
     initial: &mut Initial,
-) -> Result<(Settings, Vec<(usize, serde_json::Value)>), Vec<ConfigError>> {
+) -> Result<(Settings, Configs), Vec<ConfigError>> {
     if document.is_empty()
         && !env
             .iter()

@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Document;
+use crate::model::descriptor::PluginDescriptor;
 
 trait Thing {}
 
