@@ -1,4 +1,4 @@
-//! The text of [`ConfigValidator::default_document`](super::ConfigValidator::default_document):
+//! The text of [`ConfigValidator::default_document`]:
 //! TOML in which every key and table has the description its schema gives
 //! it (the doc comment, for a schemars type) as comment lines above it.
 
@@ -8,10 +8,60 @@ use serde::Serialize;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::RESERVED_KEYS;
+use super::entry::Entry;
+use super::reserved::RESERVED_KEYS;
 use super::schema::resolve_local;
 use super::sections::BUILTIN;
+use super::validator::ConfigValidator;
 use crate::settings::{KindDispatch, Supervision};
+
+impl ConfigValidator {
+    /// A TOML document showing every setting with its default: first the
+    /// host sections declared with
+    /// [`with_host_sections`](Self::with_host_sections), commented out (the
+    /// `default` of each property of their schemas: what their presence
+    /// means is the host's business), then `[supervision]` and
+    /// `[supervision.restart]`, then `[dispatch.<kind>]` for every known kind
+    /// (the optional payload guards, which have no default, as comments),
+    /// then every plugin's section filled with its defaults and
+    /// `enabled = true`, sorted by id, each preceded by a comment line (the
+    /// id and the first line of the schema's description). Every key and
+    /// table the schema describes has that description (a doc comment, for
+    /// a schemars type) as comment lines above it. `null` values (`None`)
+    /// are omitted, as TOML cannot express them.
+    ///
+    /// It passes [`validate`](Self::validate) without errors (unless a
+    /// plugin's schema is broken or its defaults violate it).
+    pub fn default_document(&self) -> String {
+        let mut entries: Vec<(String, &Entry)> = self.entries.iter().map(|e| (e.id(), e)).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let mut out = String::from("# Configuration: every plugin with its default settings.\n");
+        for host in self.host_sections.iter().flatten() {
+            host_section(&mut out, &host.name, &host.schema.schema);
+        }
+        settings(&mut out, &self.kinds);
+        for (id, entry) in entries {
+            let schema = entry.config.as_ref().and_then(|c| c.schema.as_deref());
+            let heading = match (&entry.config, schema) {
+                (Some(_), Some(schema)) => match first_line(Some(schema)) {
+                    Some(d) => format!("{id}: {d}"),
+                    None => id,
+                },
+                _ => format!("{id} (no configuration)"),
+            };
+            let defaults = entry.compiled().and(entry.defaults());
+            plugin_section(
+                &mut out,
+                &heading,
+                [&entry.kind, &entry.name],
+                schema,
+                defaults,
+            );
+        }
+        out
+    }
+}
 
 /// A TOML table whose keys keep the order they come in: a `toml::Table`
 /// sorts them (unless toml's `preserve_order` is on), and `[supervision]`

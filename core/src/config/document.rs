@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{ConfigError, ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX, pointer};
+use super::env::{ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX};
+use super::pointer::pointer;
+use crate::model::config_error::ConfigError;
 
 /// A parsed config document: the whole TOML file, held as the JSON object it
 /// is validated in.

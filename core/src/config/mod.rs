@@ -159,11 +159,46 @@
 //! [`env_vars`] reads the process environment (the variables of both kinds)
 //! without panicking on non-Unicode entries (unlike `std::env::vars`).
 
-mod default_document;
+// The files form layers: each imports only from the layers above it, so no
+// two files import each other, directly or not. mod.rs only re-exports.
+// `ConfigValidator`'s methods are spread over the last layers by concept.
+
+// 1. Imports nothing from config.
+mod env;
+mod plugin_schema;
+mod pointer;
+mod suggest;
+mod text;
+
+// 2. JSON-schema surgery, the parsed document, schema violations as errors.
 mod document;
 mod schema;
+mod violations;
+
+// 3. pegboard's own sections and the host's.
 mod sections;
+
+// 4. A plugin section's reserved keys (`supervision` refers to the schema of
+//    `[supervision]`).
+mod reserved;
+
+// 5. The compiled plugin schemas.
+mod compiled;
+
+// 6. The plugins as the validator holds them, what validating gives.
+mod entry;
+mod validated;
+
+// 7. Validating one plugin's section.
+mod plugin_section;
+
+// 8. `ConfigValidator`: building it, validating documents.
 mod validator;
+
+// 9. `ConfigValidator`'s other methods.
+mod default_document;
+mod document_schema;
+mod env_overrides;
 
 #[cfg(test)]
 mod tests;
@@ -172,164 +207,12 @@ mod tests_default_document;
 #[cfg(test)]
 mod tests_settings;
 
+pub use crate::model::config_error::ConfigError;
 pub(crate) use document::is_override_variable;
 pub use document::{Document, env_vars};
-pub use sections::timeout_variable;
-pub(crate) use validator::Plugin;
-pub use validator::{ConfigValidator, PluginConfig, Validated};
-
-use std::borrow::Cow;
-use std::sync::Arc;
-
-/// Keys every plugin section may hold besides the plugin's own fields.
-///
-/// They are stripped before the section is checked against the plugin's
-/// schema and never appear in the effective config; a config type declaring
-/// one of them as a field is refused (rule `schema`).
-///
-/// * `enabled` (boolean, default `true`): `enabled = false` disables the plugin.
-/// * `supervision` (table, default: the global `[supervision]`): this
-///   plugin's overrides of [`Supervision`](crate::settings::Supervision), any
-///   subset of its fields, laid over the global settings (`restart` merged
-///   field by field). Errors there fail only this plugin.
-///
-/// ```toml
-/// [plugins.store.memory]
-/// enabled = true
-/// supervision = { health_interval_ms = 0, restart = { max_restarts = 1 } }
-/// ```
-pub const RESERVED_KEYS: &[&str] = &["enabled", "supervision"];
-
-/// The prefix of environment override variables; see the [module docs](self).
-pub const ENV_PREFIX: &str = "PEGBOARD__";
-
-/// The prefix of the dispatch timeout variables `PEGBOARD_TIMEOUT_<KIND>_MS`;
-/// see the [module docs](self).
-pub const TIMEOUT_ENV_PREFIX: &str = "PEGBOARD_TIMEOUT_";
-
-/// One plugin as the validator sees it.
-///
-/// The names are [`Cow`]s so that plugins known at compile time (the
-/// registry's descriptors) cost no allocation: `"store".into()` borrows,
-/// `format!(..).into()` owns. The schema is shared: plugins given the same
-/// schema (the same [`Arc`], or equal values) share one compiled validator.
-///
-/// ```
-/// use pegboard::config::PluginSchema;
-///
-/// let plugin = PluginSchema::new("store", "memory", None, serde_json::json!({}));
-/// assert_eq!(plugin.id(), "store.memory");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct PluginSchema {
-    /// The plugin kind (first half of the id).
-    pub kind: Cow<'static, str>,
-    /// The plugin name (second half of the id).
-    pub name: Cow<'static, str>,
-    /// The JSON schema of the plugin's config type (as produced by
-    /// `schemars::schema_for!`), or `None` when the plugin takes no config:
-    /// its section may then only hold the [reserved keys](RESERVED_KEYS).
-    pub schema: Option<Arc<serde_json::Value>>,
-    /// The default config, serialized (`serde_json::to_value(T::default())`).
-    pub defaults: serde_json::Value,
-}
-
-impl PluginSchema {
-    /// A plugin with the given kind, name, schema and defaults.
-    pub fn new(
-        kind: impl Into<Cow<'static, str>>,
-        name: impl Into<Cow<'static, str>>,
-        schema: Option<Arc<serde_json::Value>>,
-        defaults: serde_json::Value,
-    ) -> Self {
-        PluginSchema {
-            kind: kind.into(),
-            name: name.into(),
-            schema,
-            defaults,
-        }
-    }
-
-    /// The plugin id, `<kind>.<name>`.
-    pub fn id(&self) -> String {
-        format!("{}.{}", self.kind, self.name)
-    }
-}
-
-pub use crate::model::config_error::ConfigError;
-
-/// One environment variable, as accepted by the `apply_env` methods: a
-/// `(name, value)` pair, owned (`std::env::vars()`) or borrowed (iterating a
-/// `&Vec<(String, String)>`).
-pub trait EnvPair {
-    /// The variable's name.
-    fn name(&self) -> &str;
-    /// The variable's value.
-    fn value(&self) -> &str;
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> EnvPair for (K, V) {
-    fn name(&self) -> &str {
-        self.0.as_ref()
-    }
-    fn value(&self) -> &str {
-        self.1.as_ref()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> EnvPair for &(K, V) {
-    fn name(&self) -> &str {
-        self.0.as_ref()
-    }
-    fn value(&self) -> &str {
-        self.1.as_ref()
-    }
-}
-
-/// Escapes one JSON pointer segment (`~` → `~0`, `/` → `~1`).
-pub(crate) fn escape_pointer(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// A JSON pointer made of the given (unescaped) segments.
-pub(crate) fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    for s in segments {
-        out.push('/');
-        out.push_str(&escape_pointer(s));
-    }
-    out
-}
-
-/// The candidate closest to `input`, if it is close enough to be a likely
-/// typo: normalized Damerau-Levenshtein similarity ≥ 0.7, or at most two
-/// edits on an input of three characters or more. Case is ignored.
-pub(crate) fn suggest<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let input_l = input.to_lowercase();
-    let mut best: Option<(usize, f64, &str)> = None;
-    for c in candidates {
-        let c_l = c.to_lowercase();
-        if c_l == input_l && c == input {
-            continue;
-        }
-        let distance = strsim::damerau_levenshtein(&input_l, &c_l);
-        let score = strsim::normalized_damerau_levenshtein(&input_l, &c_l);
-        let close = score >= 0.7 || (distance <= 2 && input_l.chars().count() >= 3);
-        if !close {
-            continue;
-        }
-        let better = match best {
-            None => true,
-            Some((d, s, b)) => {
-                distance < d || (distance == d && (score > s || (score == s && c < b)))
-            }
-        };
-        if better {
-            best = Some((distance, score, c));
-        }
-    }
-    best.map(|(_, _, c)| c.to_owned())
-}
+pub(crate) use entry::Plugin;
+pub use env::{ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX, timeout_variable};
+pub use plugin_schema::PluginSchema;
+pub use reserved::RESERVED_KEYS;
+pub use validated::{PluginConfig, Validated};
+pub use validator::ConfigValidator;

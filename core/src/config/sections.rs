@@ -1,6 +1,6 @@
 //! The top-level sections besides `plugins`: pegboard's own `[supervision]`
-//! and `[dispatch]`, the per-plugin `supervision` key, the host's sections,
-//! and the `PEGBOARD_TIMEOUT_<KIND>_MS` variables.
+//! and `[dispatch]`, the per-plugin `supervision` key, and the host's
+//! sections.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -8,10 +8,12 @@ use std::sync::LazyLock;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::document::match_segment;
+use super::document::Document;
+use super::pointer::{escape_pointer, pointer};
 use super::schema::{hoist, resolve_local, strictify};
-use super::validator::{collect_errors, type_error};
-use super::{ConfigError, Document, TIMEOUT_ENV_PREFIX, escape_pointer, pointer, suggest};
+use super::suggest::suggest;
+use super::violations::{collect_errors, type_error};
+use crate::model::config_error::ConfigError;
 use crate::settings::{KindDispatch, Supervision};
 
 /// The top-level sections pegboard itself owns.
@@ -370,128 +372,4 @@ pub(crate) fn host_section_errors(doc: &Document, hosts: &[HostSection]) -> Vec<
         }
     }
     errors
-}
-
-/// Applies the `PEGBOARD_TIMEOUT_<KIND>_MS` variables (in name order):
-/// each sets `dispatch.<kind>.timeout_ms`. Returns one error (rule `env`)
-/// per variable that cannot be applied.
-pub(crate) fn apply_timeout_env(
-    doc: &mut Document,
-    vars: &[(String, String)],
-    kinds: &[String],
-) -> Vec<ConfigError> {
-    let mut vars: Vec<&(String, String)> = vars
-        .iter()
-        .filter(|(name, _)| name.starts_with(TIMEOUT_ENV_PREFIX))
-        .collect();
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-    vars.into_iter()
-        .filter_map(|(name, raw)| apply_timeout(doc, name, raw, kinds).err())
-        .collect()
-}
-
-/// The environment variable that sets the dispatch timeout of `kind`:
-/// `PEGBOARD_TIMEOUT_<KIND>_MS`, the kind upper-cased with `-` written as `_`.
-///
-/// ```
-/// assert_eq!(pegboard::config::timeout_variable("store"), "PEGBOARD_TIMEOUT_STORE_MS");
-/// assert_eq!(
-///     pegboard::config::timeout_variable("text-filter"),
-///     "PEGBOARD_TIMEOUT_TEXT_FILTER_MS"
-/// );
-/// ```
-pub fn timeout_variable(kind: &str) -> String {
-    format!(
-        "{TIMEOUT_ENV_PREFIX}{}_MS",
-        kind.to_uppercase().replace('-', "_")
-    )
-}
-
-#[allow(clippy::result_large_err)]
-fn apply_timeout(
-    doc: &mut Document,
-    name: &str,
-    raw: &str,
-    kinds: &[String],
-) -> Result<(), ConfigError> {
-    let raw_json = Some(Value::String(raw.to_owned()));
-    let env_error = |path: String, message: String| {
-        ConfigError::new("env", path, message).with_value(raw_json.clone())
-    };
-    let wanted = name
-        .strip_prefix(TIMEOUT_ENV_PREFIX)
-        .and_then(|rest| rest.strip_suffix("_MS"))
-        .filter(|kind| !kind.is_empty());
-    let Some(wanted) = wanted else {
-        return Err(env_error(
-            String::new(),
-            format!(
-                "environment variable `{name}` is not of the form \
-                 `{TIMEOUT_ENV_PREFIX}<KIND>_MS`"
-            ),
-        ));
-    };
-    let Some(kind) = match_segment(wanted, kinds) else {
-        let known = if kinds.is_empty() {
-            "there are no plugin kinds".to_owned()
-        } else {
-            format!(
-                "known kinds: {}",
-                kinds
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let suggestion = suggest(&wanted.to_lowercase(), kinds.iter().map(String::as_str))
-            .map(|k| timeout_variable(&k));
-        return Err(env_error(
-            String::new(),
-            format!(
-                "environment variable `{name}` names no known plugin kind \
-                 `{}` ({known})",
-                wanted.to_lowercase()
-            ),
-        )
-        .with_suggestion(suggestion));
-    };
-    let path = pointer(["dispatch", kind.as_str(), "timeout_ms"]);
-    let Ok(millis) = raw.trim().parse::<i64>() else {
-        return Err(env_error(
-            path,
-            format!(
-                "environment variable `{name}` must be an integer number of \
-                 milliseconds, not {raw:?}"
-            ),
-        ));
-    };
-    let table = doc.root_mut();
-    let dispatch = table
-        .entry("dispatch")
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Value::Object(dispatch) = dispatch else {
-        return Err(env_error(
-            "/dispatch".to_owned(),
-            format!(
-                "environment variable `{name}` cannot set `dispatch.{kind}.timeout_ms`: \
-                 `dispatch` is not a table"
-            ),
-        ));
-    };
-    let section = dispatch
-        .entry(kind.clone())
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Value::Object(section) = section else {
-        return Err(env_error(
-            pointer(["dispatch", kind.as_str()]),
-            format!(
-                "environment variable `{name}` cannot set `dispatch.{kind}.timeout_ms`: \
-                 `dispatch.{kind}` is not a table"
-            ),
-        ));
-    };
-    section.insert("timeout_ms".to_owned(), Value::from(millis));
-    doc.forget(&["dispatch", kind.as_str(), "timeout_ms"]);
-    Ok(())
 }

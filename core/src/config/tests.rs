@@ -3,6 +3,7 @@ use proptest::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// A nested struct, referenced through `$defs`.
 #[derive(Serialize, Deserialize, JsonSchema, Default, Debug, PartialEq)]

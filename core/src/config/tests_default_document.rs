@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Retries of the fetcher.
 #[derive(Serialize, Deserialize, JsonSchema, Debug, PartialEq)]
