@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::config::Document;
 use crate::discover;
 use crate::model::descriptor::PluginDescriptor;
 use crate::model::location::Members;
 use crate::supervise::composition_error::CompositionError;
 use crate::supervise::registry::Registry;
 use crate::validate;
+use crate::validate::config::Document;
 
 /// Builds a [`Registry`]: which descriptors, which configuration.
 #[must_use]
@@ -46,7 +46,7 @@ impl RegistryBuilder {
     }
 
     /// Environment overrides (usually `std::env::vars()`); see
-    /// [`config`](crate::config) for the naming rule.
+    /// [`config`](crate::validate::config) for the naming rule.
     pub fn env<K: Into<String>, V: Into<String>>(
         mut self,
         vars: impl IntoIterator<Item = (K, V)>,

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::config::{ConfigValidator, Plugin};
 use crate::discover::catalog::{Catalog, same_str};
 use crate::model::descriptor::PluginDescriptor;
+use crate::validate::config::{ConfigValidator, Plugin};
 // Transitional: remote/ still imports it from here.
 pub(crate) use crate::model::names::is_valid_name;
 use crate::model::state::Failure;

@@ -1,6 +1,6 @@
 //! Stage 2, validate: the descriptors' names, versions and API against this
 //! build ([`compat`]), and the configuration document against each plugin's
-//! schema ([`config`](crate::config)), giving the [`Settings`](settings::Settings)
+//! schema ([`config`](crate::validate::config)), giving the [`Settings`](settings::Settings)
 //! and each plugin's validated config.
 //!
 //! Takes the [`Catalog`] of stage 1 and gives a [`Validated`]: what the
@@ -9,13 +9,14 @@
 //! is an error.
 
 pub mod compat;
+pub mod config;
 pub mod initial;
 pub mod settings;
 
-use crate::config::{ConfigError, Document};
 use crate::discover::catalog::Catalog;
 use crate::model::state::Failure;
 use crate::model::telemetry;
+use crate::validate::config::{ConfigError, Document};
 use initial::Initial;
 use settings::Settings;
 
@@ -78,10 +79,10 @@ fn validate_config(
     if document.is_empty()
         && !env
             .iter()
-            .any(|(k, _)| crate::config::is_override_variable(k))
+            .any(|(k, _)| crate::validate::config::is_override_variable(k))
         && !catalog.summary().has_config
     {
-        let settings = crate::config::ConfigValidator::empty_document_settings();
+        let settings = crate::validate::config::ConfigValidator::empty_document_settings();
         return Ok((settings, Vec::new()));
     }
     let (validator, schema_failures) = compat::config_validator(catalog);

@@ -3,8 +3,8 @@
 //!
 //! They live in the same TOML file as the plugins' own configuration, in
 //! sections pegboard owns, and are resolved by
-//! [`ConfigValidator::validate`](crate::config::ConfigValidator::validate)
-//! into [`Settings`] (in [`Validated::settings`](crate::config::Validated::settings)):
+//! [`ConfigValidator::validate`](crate::validate::config::ConfigValidator::validate)
+//! into [`Settings`] (in [`Validated::settings`](crate::validate::config::Validated::settings)):
 //!
 //! ```toml
 //! # Every plugin (all fields optional; these are the defaults).
@@ -35,7 +35,7 @@
 //! ```
 //!
 //! The dispatch timeout of a kind can also be set with the environment
-//! variable `PEGBOARD_TIMEOUT_<KIND>_MS` (see [`config`](crate::config)).
+//! variable `PEGBOARD_TIMEOUT_<KIND>_MS` (see [`config`](crate::validate::config)).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -283,7 +283,7 @@ impl KindDispatch {
     }
 }
 
-/// Everything resolved from one document: [`Validated::settings`](crate::config::Validated::settings).
+/// Everything resolved from one document: [`Validated::settings`](crate::validate::config::Validated::settings).
 ///
 /// Defaults fill in wherever a section is absent or invalid (an invalid
 /// section is also reported as an error).

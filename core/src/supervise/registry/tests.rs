@@ -1,6 +1,6 @@
 use super::*;
-use crate::config::Document;
 use crate::model::descriptor::PluginDescriptor;
+use crate::validate::config::Document;
 
 trait Thing {}
 

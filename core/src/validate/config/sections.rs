@@ -14,7 +14,7 @@ use super::schema::{hoist, resolve_local, strictify};
 use super::suggest::suggest;
 use super::violations::{collect_errors, type_error};
 use crate::model::config_error::ConfigError;
-use crate::settings::{KindDispatch, Supervision};
+use crate::validate::settings::{KindDispatch, Supervision};
 
 /// The top-level sections pegboard itself owns.
 pub(crate) const OWN_SECTIONS: &[&str] = &["plugins", "supervision", "dispatch"];

@@ -770,7 +770,7 @@ fn server_schema() -> Value {
         cert: String,
     }
     let mut schema = serde_json::to_value(schemars::schema_for!(Server)).unwrap();
-    crate::config::schema::strictify(&mut schema);
+    crate::validate::config::schema::strictify(&mut schema);
     schema
 }
 
@@ -994,7 +994,7 @@ fn the_registry_compiles_one_schema_per_config_type() {
         descriptor("e", Some(config_spec::<MemoryConfig>())),
     ];
     let catalog = crate::Catalog::new(PLUGINS.iter()).unwrap();
-    let (validator, failures) = crate::compat::config_validator(&catalog);
+    let (validator, failures) = crate::validate::compat::config_validator(&catalog);
     assert!(failures.is_empty());
     // The catalog keeps the order here (sorted by id already).
     assert!(validator.shares_compiled(0, 1));

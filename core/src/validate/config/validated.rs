@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::text::Text;
 use crate::model::config_error::ConfigError;
-use crate::settings::Settings;
+use crate::validate::settings::Settings;
 
 /// The outcome of [`ConfigValidator::validate`](super::ConfigValidator::validate).
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use super::suggest::suggest;
 use super::validated::PluginConfig;
 use super::violations::{collect_errors, type_error};
 use crate::model::config_error::ConfigError;
-use crate::settings::Supervision;
+use crate::validate::settings::Supervision;
 
 /// Validates one plugin's section (`None`: absent); also returns its
 /// supervision settings (`global` with the section's overrides laid over it).

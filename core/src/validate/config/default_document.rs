@@ -13,7 +13,7 @@ use super::reserved::RESERVED_KEYS;
 use super::schema::resolve_local;
 use super::sections::BUILTIN;
 use super::validator::ConfigValidator;
-use crate::settings::{KindDispatch, Supervision};
+use crate::validate::settings::{KindDispatch, Supervision};
 
 impl ConfigValidator {
     /// A TOML document showing every setting with its default: first the

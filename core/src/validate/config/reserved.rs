@@ -13,7 +13,7 @@ use super::sections::SUPERVISION_DEF;
 ///
 /// * `enabled` (boolean, default `true`): `enabled = false` disables the plugin.
 /// * `supervision` (table, default: the global `[supervision]`): this
-///   plugin's overrides of [`Supervision`](crate::settings::Supervision), any
+///   plugin's overrides of [`Supervision`](crate::validate::settings::Supervision), any
 ///   subset of its fields, laid over the global settings (`restart` merged
 ///   field by field). Errors there fail only this plugin.
 ///

@@ -3,7 +3,7 @@
 //! (SPEC L1, L4, L5, X2, X4).
 
 use super::*;
-use crate::settings::{KindDispatch, Restart, RestartPolicy, Settings, Supervision};
+use crate::validate::settings::{KindDispatch, Restart, RestartPolicy, Settings, Supervision};
 use proptest::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -7,10 +7,10 @@
 //! (this plugin's overrides of `[supervision]`).
 //!
 //! pegboard also owns two top-level sections, the runtime
-//! [settings](crate::settings): `[supervision]` (hook timeouts, health
-//! checks, restarts; see [`Supervision`](crate::settings::Supervision)) and
+//! [settings](crate::validate::settings): `[supervision]` (hook timeouts, health
+//! checks, restarts; see [`Supervision`](crate::validate::settings::Supervision)) and
 //! `[dispatch.<kind>]` (per-kind call timeout and payload guards; see
-//! [`KindDispatch`](crate::settings::KindDispatch)). Any other top-level
+//! [`KindDispatch`](crate::validate::settings::KindDispatch)). Any other top-level
 //! section belongs to the host; a host that declares its sections
 //! ([`ConfigValidator::with_host_sections`]) gets them checked too, and
 //! unknown ones reported.
@@ -39,7 +39,7 @@
 //! → [`ConfigValidator::validate`], which returns a [`Validated`]: the
 //! document-level errors, per plugin either its effective config or *every*
 //! error found in its section (validation never stops at the first), and the
-//! resolved [`Settings`](crate::settings::Settings).
+//! resolved [`Settings`](crate::validate::settings::Settings).
 //!
 //! Errors in `[supervision]` and `[dispatch]` (an unknown kind there
 //! included) are document errors: a host refuses to start with them. Errors

@@ -21,11 +21,11 @@ impl ConfigValidator {
     /// the root `$defs` as `<id>.<Name>` (e.g. `store.memory.Foo`), with all
     /// `$ref`s rewritten, so the result is self-contained.
     ///
-    /// `supervision` is [`Supervision`](crate::settings::Supervision)'s
+    /// `supervision` is [`Supervision`](crate::validate::settings::Supervision)'s
     /// schema, as is every plugin's reserved `supervision` key (both refer
     /// to `$defs/pegboard.Supervision`); `dispatch` is an object whose
     /// properties are the known kinds (also listed in its `propertyNames`),
-    /// each [`KindDispatch`](crate::settings::KindDispatch)'s schema.
+    /// each [`KindDispatch`](crate::validate::settings::KindDispatch)'s schema.
     ///
     /// `host_sections` are the other top-level sections the host accepts
     /// (name → schema; their `$defs` are hoisted as `<section>.<Name>`),

@@ -20,7 +20,7 @@ use super::suggest::suggest;
 use super::validated::{PluginConfig, Validated};
 use super::violations::type_error;
 use crate::model::config_error::ConfigError;
-use crate::settings::Settings;
+use crate::validate::settings::Settings;
 
 /// Checks config documents against a fixed set of plugins.
 ///
