@@ -62,3 +62,11 @@ pub(crate) const fn name_hash(name: &str) -> u64 {
     // and back.
     fold(hash, K ^ SEED)
 }
+
+/// String equality that first tries the pointer: a kind's name is one
+/// constant, so a lookup usually passes the very `&'static str` the
+/// descriptor holds.
+#[inline]
+pub(crate) fn same_str(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::discover::catalog::{Catalog, same_str};
+use crate::discover::catalog::Catalog;
 use crate::model::descriptor::PluginDescriptor;
+use crate::model::names::same_str;
 use crate::validate::config::{ConfigValidator, Plugin};
 // Transitional: remote/ still imports it from here.
 pub(crate) use crate::model::names::is_valid_name;
