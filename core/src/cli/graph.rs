@@ -1,12 +1,33 @@
 //! `plugins graph`: the dependency graph as text or Graphviz DOT.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::registry::Registry;
 use crate::state::PluginState;
 
+use super::builder::Cli;
+use super::failed::{Failed, written};
+
+impl Cli {
+    /// `plugins graph [--dot]`, of the plugins `config` configures.
+    pub(super) fn plugins_graph(
+        &self,
+        config: Option<&Path>,
+        dot: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), Failed> {
+        let registry = self.registry(config)?;
+        if dot {
+            written(self::dot(&registry, out))
+        } else {
+            written(text(&registry, out))
+        }
+    }
+}
+
 /// Start levels, then every edge, then what cannot start.
-pub(super) fn text(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
+fn text(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "start order:")?;
     for (level, ids) in registry.levels().iter().enumerate() {
         writeln!(out, "  level {level}: {}", ids.join(", "))?;
@@ -43,7 +64,7 @@ pub(super) fn text(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
 
 /// A DOT digraph: an edge points from a plugin to what it depends on;
 /// plugins that cannot start are filled by state.
-pub(super) fn dot(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
+fn dot(registry: &Registry, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "digraph pegboard {{")?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  node [shape=box, style=rounded];")?;

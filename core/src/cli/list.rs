@@ -1,10 +1,34 @@
-//! `plugins list`: one line per plugin.
+//! `plugins list`: one line per plugin, or JSON.
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use crate::linked::Linked;
 use crate::registry::Registry;
 
+use super::builder::Cli;
+use super::failed::{Failed, written};
+
+impl Cli {
+    /// `plugins list [--json]`, of the plugins `config` configures.
+    pub(super) fn plugins_list(
+        &self,
+        config: Option<&Path>,
+        json: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), Failed> {
+        let registry = self.registry(config)?;
+        if json {
+            let text = serde_json::to_string_pretty(&registry.plugins())
+                .map_err(|e| Failed::usage(e.to_string()))?;
+            written(writeln!(out, "{text}"))
+        } else {
+            written(table(&registry, self.linked.as_ref(), out))
+        }
+    }
+}
+
+/// The table of `plugins list`, also printed by `run` once the plugins started.
 pub(super) fn table(
     registry: &Registry,
     linked: Option<&Linked>,

@@ -1,5 +1,5 @@
 //! `[remote]`: plugins that run outside the host (features `cli` and
-//! `remote`; see [`Cli::remote_kind`](super::Cli::remote_kind)).
+//! `remote`; see [`Cli::remote_kind`](crate::cli::Cli::remote_kind)).
 //!
 //! ```toml
 //! [remote]

@@ -1,0 +1,25 @@
+//! What the host's serve hook is given once the plugins run.
+
+use std::sync::Arc;
+
+use crate::config::Document;
+use crate::registry::Registry;
+
+/// What a host's [`Cli::serve`](crate::cli::Cli::serve) function gets: the
+/// running composition, the whole config document (for the host's own
+/// sections) and `--listen`.
+pub struct RunContext {
+    /// The registry, its plugins started.
+    pub registry: Arc<Registry>,
+    /// The configuration document (`[server]` and other host sections).
+    pub document: Document,
+    /// `--listen ADDR`, if given.
+    pub listen: Option<String>,
+    /// Resolves when the host is asked to stop (SIGINT, SIGTERM), listened
+    /// to since before the plugins started: serve until
+    /// `shutdown.clone().requested()` (e.g. axum's `with_graceful_shutdown`).
+    pub shutdown: crate::supervisor::Shutdown,
+}
+
+pub(super) type ServeFn =
+    Box<dyn Fn(RunContext) -> crate::BoxFuture<'static, Result<(), crate::BoxError>> + Send + Sync>;
