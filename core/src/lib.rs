@@ -73,10 +73,6 @@ pub mod remote;
 
 mod report;
 
-// Still to move into report/ (its split is on a branch).
-#[cfg(feature = "cli")]
-pub mod cli;
-
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
@@ -84,6 +80,8 @@ pub mod __private;
 // The public paths of 0.1, kept as they were before the stage folders.
 pub use discover::catalog;
 pub use model::telemetry;
+#[cfg(feature = "cli")]
+pub use report::cli;
 #[cfg(feature = "http")]
 pub use report::http;
 pub use report::{metrics, testing};

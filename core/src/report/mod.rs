@@ -2,6 +2,8 @@
 //! machines: [`PluginInfo`](info::PluginInfo), Prometheus metrics, the HTTP
 //! surface and the command line.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod info;

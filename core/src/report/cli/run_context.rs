@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::config::Document;
-use crate::registry::Registry;
+use crate::supervise::registry::Registry;
+use crate::validate::config::Document;
 
 /// What a host's [`Cli::serve`](crate::cli::Cli::serve) function gets: the
 /// running composition, the whole config document (for the host's own
@@ -18,7 +18,7 @@ pub struct RunContext {
     /// Resolves when the host is asked to stop (SIGINT, SIGTERM), listened
     /// to since before the plugins started: serve until
     /// `shutdown.clone().requested()` (e.g. axum's `with_graceful_shutdown`).
-    pub shutdown: crate::supervisor::Shutdown,
+    pub shutdown: crate::supervise::supervisor::Shutdown,
 }
 
 pub(super) type ServeFn =

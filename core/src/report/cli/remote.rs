@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::BoxError;
-use crate::config::Document;
 use crate::remote::{MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder};
+use crate::validate::config::Document;
 
 /// The environment variable that overrides `[remote] token`.
 pub const ENV_REMOTE_TOKEN: &str = "PEGBOARD_REMOTE_TOKEN";

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::config::Document;
+use crate::validate::config::Document;
 
 use super::builder::Cli;
 use super::failed::Failed;

@@ -1,8 +1,8 @@
 //! [`Cli`]: a host's command line, and the builder methods that say which
 //! plugins, environment and config sections it works with.
 
-use crate::descriptor::PluginDescriptor;
-use crate::linked::Linked;
+use crate::model::descriptor::PluginDescriptor;
+use crate::model::linked::Linked;
 
 #[cfg(feature = "remote")]
 use super::remote;
@@ -76,7 +76,7 @@ impl Cli {
     /// checks it against `T`'s schema. `config check` rejects top-level
     /// sections that are neither declared nor pegboard's own (`plugins`,
     /// `supervision`, `dispatch`); see
-    /// [`ConfigValidator::with_host_sections`](crate::config::ConfigValidator::with_host_sections).
+    /// [`ConfigValidator::with_host_sections`](crate::validate::config::ConfigValidator::with_host_sections).
     pub fn section<T: schemars::JsonSchema>(mut self, name: &str) -> Self {
         self.sections
             .push((name.to_owned(), schemars::schema_for!(T).to_value()));

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::linked::Linked;
+use crate::model::linked::Linked;
 
 use super::args::{Args, Command, ConfigCommand, PluginsCommand};
 use super::builder::Cli;

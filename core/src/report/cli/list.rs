@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::linked::Linked;
-use crate::registry::Registry;
+use crate::model::linked::Linked;
+use crate::supervise::registry::Registry;
 
 use super::builder::Cli;
 use super::failed::{Failed, written};
@@ -130,8 +130,8 @@ pub(super) fn table(
 
 #[cfg(test)]
 mod tests {
-    use crate::linked::Linked;
-    use crate::registry::Registry;
+    use crate::model::linked::Linked;
+    use crate::supervise::registry::Registry;
 
     #[test]
     fn an_empty_list_says_what_link_plugins_linked() {

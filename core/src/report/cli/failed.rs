@@ -1,6 +1,6 @@
 //! How a command fails: the exit code and the one message printed for it.
 
-use crate::config::ConfigError;
+use crate::validate::config::ConfigError;
 
 /// Exit codes: 0 success, 1 invalid input (config, composition), 2 usage or I/O.
 pub(super) const INVALID: u8 = 1;

@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::registry::Registry;
-use crate::state::PluginState;
+use crate::model::state::PluginState;
+use crate::supervise::registry::Registry;
 
 use super::builder::Cli;
 use super::failed::{Failed, written};

@@ -59,7 +59,7 @@ mod tests;
 
 use std::process::ExitCode;
 
-use crate::linked::Linked;
+use crate::model::linked::Linked;
 
 pub use builder::Cli;
 pub use run_context::RunContext;

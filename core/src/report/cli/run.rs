@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::Document;
-use crate::registry::Registry;
-use crate::supervisor::Supervisor;
+use crate::supervise::registry::Registry;
+use crate::supervise::supervisor::Supervisor;
+use crate::validate::config::Document;
 
 use super::builder::Cli;
 use super::failed::{Failed, written};
@@ -42,7 +42,7 @@ impl Cli {
         let result = runtime.block_on(async {
             // Before any plugin starts: a signal during start-up
             // then stops the host in order.
-            let shutdown = crate::supervisor::Shutdown::listen();
+            let shutdown = crate::supervise::supervisor::Shutdown::listen();
             let registry = Arc::new(self.running_registry(&document, out).await?);
             let supervisor = Supervisor::new(registry.clone());
             let report = supervisor.start().await;

@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use crate::catalog::Catalog;
-use crate::config::{self, ConfigValidator, Document};
+use crate::discover::catalog::Catalog;
 #[cfg(feature = "remote")]
-use crate::descriptor::PluginDescriptor;
-use crate::registry::{Registry, RegistryBuilder};
+use crate::model::descriptor::PluginDescriptor;
+use crate::supervise::build::RegistryBuilder;
+use crate::supervise::registry::Registry;
+use crate::validate::config::{self, ConfigValidator, Document};
 
 use super::builder::Cli;
 use super::failed::Failed;
@@ -30,7 +31,7 @@ impl Cli {
     pub(super) fn catalog_for(&self, document: &Document) -> Result<Catalog, Failed> {
         #[cfg(feature = "remote")]
         if let Some(members) = self.declared_members(document)? {
-            use crate::location::Members;
+            use crate::model::location::Members;
             let mut all: Vec<&'static PluginDescriptor> = match &self.descriptors {
                 Some(d) => d.clone(),
                 None => crate::discover::compiled_in().collect(),
@@ -49,7 +50,7 @@ impl Cli {
         &self,
         catalog: &Catalog,
     ) -> (ConfigValidator, Vec<(usize, crate::Failure)>) {
-        let (validator, failures) = crate::compat::config_validator(catalog);
+        let (validator, failures) = crate::validate::compat::config_validator(catalog);
         (
             validator.with_host_sections(self.sections.clone()),
             failures,
