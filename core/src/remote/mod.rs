@@ -87,10 +87,12 @@
 //! # }
 //! ```
 
+mod auth;
 mod error;
 mod grpc;
 mod heartbeat;
 mod kind;
+mod link;
 mod members;
 mod plugin_service;
 mod process;

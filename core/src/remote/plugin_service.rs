@@ -224,11 +224,11 @@ impl PluginService {
         let Some(expected) = &self.token else {
             return Ok(());
         };
-        let token = super::service::bearer(metadata).map_err(Status::from)?;
-        if super::service::check_token(token, expected) {
+        let token = super::auth::bearer(metadata).map_err(Status::from)?;
+        if super::auth::check_token(token, expected) {
             Ok(())
         } else {
-            Err(super::RemoteError::WrongToken.into())
+            Err(super::error::RemoteError::WrongToken.into())
         }
     }
 

@@ -7,11 +7,11 @@ use pegboard_proto::v1::{
     AnnounceRequest, AnnounceResponse, HeartbeatRequest, HeartbeatResponse, WithdrawRequest,
     WithdrawResponse,
 };
-use subtle::ConstantTimeEq;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 use tracing::Level;
 
+use super::auth::{bearer, check_token};
 use super::error::RemoteError;
 use super::registry::RemoteRegistry;
 
@@ -68,31 +68,6 @@ fn authenticate(metadata: &MetadataMap, registry: &RemoteRegistry) -> Result<Cal
         (false, Some(owner)) => Ok(Caller::Process(owner)),
         (false, None) => Err(RemoteError::WrongToken),
     }
-}
-
-/// The token of the one `authorization: Bearer <token>` a call must carry
-/// (the scheme matched case-insensitively, RFC 7235).
-pub(crate) fn bearer(metadata: &MetadataMap) -> Result<&str, RemoteError> {
-    let mut values = metadata.get_all(pegboard_proto::AUTHORIZATION).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(RemoteError::MissingToken);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim_matches(' '))
-        .filter(|token| !token.is_empty())
-        .ok_or(RemoteError::MissingToken)
-}
-
-/// Whether `token` is `expected`: compared in constant time for tokens of
-/// the expected length (one of another length is refused at once, which
-/// reveals only the length).
-pub(crate) fn check_token(token: &str, expected: &str) -> bool {
-    let (token, expected) = (token.as_bytes(), expected.as_bytes());
-    token.len() == expected.len() && bool::from(token.ct_eq(expected))
 }
 
 /// `plugin.remote.rejected`, then the status to answer with.
