@@ -95,15 +95,6 @@ pub mod registry {
 }
 pub use validate::{config, settings};
 
-// Crate-internal aliases of old flat paths, for the folders whose split is
-// still on a branch (config/, cli/, remote/); removed when they land.
-#[allow(unused_imports)]
-pub(crate) use model::descriptor as context;
-#[allow(unused_imports)]
-pub(crate) use model::{descriptor, instance, kind, lifecycle, linked, location, state};
-#[allow(unused_imports)]
-pub(crate) use validate::compat;
-
 pub use discover::catalog::{Catalog, CatalogError, Duplicate};
 pub use dispatch::{CallError, Dispatch, FanOut, Outcome};
 pub use model::call_result::CallResult;

@@ -5,9 +5,9 @@
 
 use std::any::TypeId;
 
-pub use crate::descriptor::{ConfigSpec, DescriptorParts, Factory};
 pub use crate::discover::PluginRegistration;
-pub use crate::lifecycle::{HasLifecycle, LifecycleProbe, NoLifecycle, lifecycle_of};
+pub use crate::model::descriptor::{ConfigSpec, DescriptorParts, Factory};
+pub use crate::model::lifecycle::{HasLifecycle, LifecycleProbe, NoLifecycle, lifecycle_of};
 #[cfg(feature = "inventory")]
 pub use inventory;
 #[cfg(feature = "linkme")]

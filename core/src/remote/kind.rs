@@ -24,7 +24,7 @@ use pegboard_proto::v1::{InvokeError, InvokeErrorCode, InvokeRequest, InvokeResp
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::kind::Kind;
+use crate::model::kind::Kind;
 
 /// Why a call to a remote plugin did not bring back the plugin's answer.
 ///

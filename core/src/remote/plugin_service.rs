@@ -16,8 +16,8 @@ use pegboard_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use super::kind::{RemoteKind, invoke_error};
-use crate::compat::is_valid_name;
 use crate::model::error::panic_message;
+use crate::model::names::is_valid_name;
 
 /// Calls one operation on one plugin.
 type Call = dyn Fn(&str, &[u8]) -> Result<Vec<u8>, InvokeError> + Send + Sync;

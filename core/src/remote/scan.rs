@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use semver::{Version, VersionReq};
 
-use crate::compat::is_valid_name;
+use crate::model::names::is_valid_name;
 
 /// One plugin name found under a plugin directory, with every version of
 /// its binary.

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 
 use crate::discover::catalog::Catalog;
 use crate::model::descriptor::PluginDescriptor;
+use crate::model::names::is_valid_name;
 use crate::model::names::same_str;
-use crate::validate::config::{ConfigValidator, Plugin};
-// Transitional: remote/ still imports it from here.
-pub(crate) use crate::model::names::is_valid_name;
 use crate::model::state::Failure;
+use crate::validate::config::{ConfigValidator, Plugin};
 
 /// Checks names, the plugin version and API compatibility (SPEC V2, V3) of
 /// many descriptors, parsing each distinct version and API string once: the plugins of one build nearly all share a few of

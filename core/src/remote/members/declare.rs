@@ -13,9 +13,9 @@ use tokio::sync::watch;
 
 use super::instance::member_factory;
 use super::state::{Member, RemoteMembers, Settings, Shared};
-use crate::compat::is_valid_name;
-use crate::descriptor::{DescriptorParts, PluginDescriptor};
-use crate::location::Location;
+use crate::model::descriptor::{DescriptorParts, PluginDescriptor};
+use crate::model::location::Location;
+use crate::model::names::is_valid_name;
 use crate::remote::grpc::DEFAULT_TIMEOUT;
 use crate::remote::kind::RemoteKind;
 use crate::remote::scan::{self, LocalBinary};
@@ -103,7 +103,7 @@ struct Declared {
     requirement: VersionReq,
     binaries: Vec<LocalBinary>,
     kind_type: fn() -> std::any::TypeId,
-    factory: crate::descriptor::Factory,
+    factory: crate::model::descriptor::Factory,
 }
 
 impl RemoteMembers {

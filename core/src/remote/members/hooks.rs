@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use tracing::Level;
 
 use super::state::{Member, RemoteMembers, lock};
-use crate::descriptor::BoxError;
-use crate::lifecycle::{BoxFuture, DynLifecycle, Health};
-use crate::location::Connection;
+use crate::model::descriptor::BoxError;
+use crate::model::lifecycle::{BoxFuture, DynLifecycle, Health};
+use crate::model::location::Connection;
 use crate::remote::process::PluginChild;
 use crate::remote::scan::LocalBinary;
 use crate::remote::sdk::{

@@ -7,9 +7,9 @@ use pegboard_proto::v1::{InvokeRequest, InvokeResponse};
 
 use super::hooks::MemberHooks;
 use super::state::RemoteMembers;
-use crate::context::Context;
-use crate::descriptor::BoxError;
-use crate::instance::Instance;
+use crate::model::descriptor::BoxError;
+use crate::model::descriptor::Context;
+use crate::model::instance::Instance;
 use crate::remote::kind::{Invoker, RemoteKind, Transport, TransportError};
 
 /// The factory of every member of kind `K`: a client stub whose calls go

@@ -10,8 +10,8 @@ use std::time::Duration;
 use semver::VersionReq;
 use tokio::sync::watch;
 
-use crate::descriptor::PluginDescriptor;
-use crate::location::{Connection, Location, Members, Placement, RemoteEndpoint};
+use crate::model::descriptor::PluginDescriptor;
+use crate::model::location::{Connection, Location, Members, Placement, RemoteEndpoint};
 use crate::remote::grpc::GrpcTransport;
 use crate::remote::heartbeat::RemoteState;
 use crate::remote::link::AnnouncedSessions;

@@ -1,4 +1,4 @@
-use crate::location::{Connection, Location, Members};
+use crate::model::location::{Connection, Location, Members};
 use crate::remote::error::RemoteError;
 use crate::remote::kind::RemoteCallError;
 use crate::remote::link::DeclaredMembers;

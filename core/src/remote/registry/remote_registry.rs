@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::book::Book;
-use crate::catalog::Catalog;
+use crate::discover::catalog::Catalog;
 use crate::remote::error::RemoteError;
 use crate::remote::heartbeat::{HeartbeatSettings, RemoteState};
 use crate::remote::link::{AnnouncedSessions, DeclaredMembers};

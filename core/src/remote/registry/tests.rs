@@ -5,7 +5,7 @@ use pegboard_proto::v1::{AnnounceRequest, PluginMeta};
 
 use super::checks::{check_address, check_node, check_plugin};
 use super::remote_registry::RemoteRegistry;
-use crate::catalog::Catalog;
+use crate::discover::catalog::Catalog;
 use crate::remote::error::RemoteError;
 use crate::remote::heartbeat::{HeartbeatSettings, RemoteState};
 

@@ -1,6 +1,6 @@
 //! What a plugin is announced with.
 
-use crate::descriptor::PluginDescriptor;
+use crate::model::descriptor::PluginDescriptor;
 
 /// What a plugin is announced with, when it has no `#[pegboard::plugin]`
 /// registration (or to announce something else).
