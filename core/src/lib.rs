@@ -280,7 +280,7 @@ pub use model::status::Transition;
 ///
 /// Enabling a plugin crate's feature is then the only step needed to include
 /// it. Given a name, it also declares `const NAME: pegboard::Linked`, which
-/// [`cli::main`](crate::cli::main) and `Cli::main` require, so a host that
+/// [`cli::main`] and `Cli::main` require, so a host that
 /// forgets the macro does not compile. In a binary it also adds a
 /// `#[cfg(test)]` test, `__pegboard_link_plugins::composition_is_sound`, so
 /// the application's own `cargo test` fails on a duplicate (kind, name),

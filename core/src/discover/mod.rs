@@ -3,7 +3,7 @@
 //! Registration happens at link time (a `linkme` distributed slice, or
 //! `inventory` with the `inventory` feature). Neither backend keeps any order,
 //! and `linkme`'s order even differs between debug and release builds, so the
-//! [`Catalog`](crate::Catalog) always sorts what it is given.
+//! [`Catalog`](crate::discover::catalog::Catalog) always sorts what it is given.
 
 pub mod catalog;
 
@@ -26,7 +26,7 @@ inventory::collect!(PluginRegistration);
 ///
 /// Nothing is collected or allocated: with `linkme` this walks the link-time
 /// slice, with `inventory` its registration list. Collect it when you need
-/// a `Vec`; [`Catalog`](crate::Catalog) takes it as it is.
+/// a `Vec`; [`Catalog`](crate::discover::catalog::Catalog) takes it as it is.
 ///
 /// A plugin crate that the binary depends on but never names is not linked,
 /// and its plugins are missing here: see [`link_plugins!`](crate::link_plugins).

@@ -1,6 +1,6 @@
 //! The error every configuration check reports: which plugin, where in the
 //! document, which rule. A model type because a plugin's failure
-//! ([`Failure::Config`](crate::Failure::Config)) carries them.
+//! ([`Failure::Config`](crate::model::state::Failure::Config)) carries them.
 
 use std::fmt;
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::CallResult;
+use crate::model::call_result::CallResult;
 use crate::model::recorded::Durations;
 
 /// Counters of one plugin's invocations (a plugin has exactly one kind, so

@@ -388,7 +388,7 @@ impl<'r> Context<'r> {
     /// A declared dependency of kind `K` named `name`, built on first use.
     ///
     /// Fails with [`Error::UndeclaredDependency`] for a plugin that is not in
-    /// `depends_on`, and like [`Registry::get`](crate::Registry::get)
+    /// `depends_on`, and like [`Registry::get`](crate::supervise::registry::Registry::get)
     /// otherwise (an optional dependency that is absent is
     /// [`Error::NotFound`]).
     pub fn dependency<K: Kind + ?Sized>(&self, name: &str) -> Result<Arc<K>, Error> {

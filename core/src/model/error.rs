@@ -5,7 +5,7 @@ use crate::model::state::{Failure, PluginState};
 /// A boxed error as returned by plugin constructors.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// A lookup or instantiation on a [`Registry`](crate::Registry) failed.
+/// A lookup or instantiation on a [`Registry`](crate::supervise::registry::Registry) failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// No plugin `kind.name` is compiled in.

@@ -11,7 +11,7 @@ use crate::model::lifecycle::DynLifecycle;
 /// lifecycle hooks if it has any.
 ///
 /// Constructed by the code `#[pegboard::plugin]` generates; the registry
-/// hands it back typed through [`Registry::get`](crate::Registry::get).
+/// hands it back typed through [`Registry::get`](crate::supervise::registry::Registry::get).
 pub struct Instance {
     /// `TypeId::of::<K>()`: checked here, a typed read needs no virtual
     /// call to `Any::type_id`.

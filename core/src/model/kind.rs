@@ -1,6 +1,6 @@
 //! Plugin kinds: typed namespaces that plugins register into.
 
-/// A plugin kind: implemented for `dyn Trait` by [`#[pegboard::kind]`](crate::model::kind).
+/// A plugin kind: implemented for `dyn Trait` by [`#[pegboard::kind]`](macro@crate::kind).
 ///
 /// A kind is a trait object type, so the registry can hand out
 /// `Arc<dyn Store>` without the caller downcasting anything:

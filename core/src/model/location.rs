@@ -1,6 +1,6 @@
 //! Where a plugin runs (SPEC R5): in the host's own process, in a child
 //! process the host spawned, or in a process elsewhere that announced
-//! itself. Reports ([`PluginInfo`](crate::PluginInfo), `/api/plugins`, the
+//! itself. Reports ([`PluginInfo`](crate::report::info::PluginInfo), `/api/plugins`, the
 //! admin status) say which, and how the host reaches the plugin.
 
 use std::any::Any;

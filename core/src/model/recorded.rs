@@ -74,7 +74,7 @@ impl Histogram {
 }
 
 /// The duration histograms of one plugin, one per [`CallResult`] (indexed by
-/// [`CallResult::index`]). Kept in its [`CallCounters`](crate::CallCounters),
+/// [`CallResult::index`]). Kept in its [`CallCounters`](crate::model::counters::CallCounters),
 /// allocated on its first recorded invocation.
 #[derive(Debug, Default)]
 pub(crate) struct Durations([Histogram; RESULTS]);

@@ -21,7 +21,7 @@
 //! Registry members (SPEC R2, R5): [`RemoteMembers`] declares the plugins
 //! a host expects outside its process, remote ones and local binaries it
 //! spawns ([`PluginChild`]) from a plugin directory; given to the
-//! [`Registry`](crate::Registry) and to the [`RemoteRegistry`], each
+//! [`Registry`](crate::supervise::registry::Registry) and to the [`RemoteRegistry`], each
 //! becomes a plugin like a compiled-in one, with its `location` and node in
 //! every report. `Cli::remote_kind` wires it all from a `[remote]` config
 //! section.
@@ -36,7 +36,7 @@
 //! |---|---|
 //! | missing or wrong token | `UNAUTHENTICATED` |
 //! | invalid node, address, kind or plugin name, version or API string; no plugins; an id listed twice | `INVALID_ARGUMENT` |
-//! | API version incompatible with [`API_VERSION`](crate::API_VERSION) (SPEC V3); the message names both | `FAILED_PRECONDITION` |
+//! | API version incompatible with [`API_VERSION`](pegboard_api::API_VERSION) (SPEC V3); the message names both | `FAILED_PRECONDITION` |
 //! | the id of a compiled-in plugin, or of a remote plugin another live node announced | `ALREADY_EXISTS` |
 //! | heartbeat or withdrawal of an unknown session; heartbeat of an unavailable one | `NOT_FOUND` (announce again) |
 //!

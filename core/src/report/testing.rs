@@ -28,7 +28,7 @@ pub fn assert_composition_sound() {
 
 /// The check behind [`assert_composition_sound`], on any builder, returning
 /// the report instead of panicking.
-pub fn check_composition(builder: crate::RegistryBuilder) -> Result<(), String> {
+pub fn check_composition(builder: crate::supervise::build::RegistryBuilder) -> Result<(), String> {
     let registry = builder
         .build()
         .map_err(|e| format!("the plugin composition is refused: {e}"))?;

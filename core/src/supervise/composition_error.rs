@@ -14,7 +14,7 @@ pub enum CompositionError {
     /// plugin's section fail only that plugin instead.
     #[error("invalid configuration:\n{}", list(.0))]
     Config(Vec<ConfigError>),
-    /// [`Registry::install`](crate::Registry::install) was called twice.
+    /// [`Registry::install`](crate::supervise::registry::Registry::install) was called twice.
     #[error("a process-wide registry is already installed")]
     AlreadyInstalled,
 }

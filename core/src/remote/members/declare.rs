@@ -293,7 +293,7 @@ impl RemoteMembersBuilder {
                     kind: d.kind,
                     kind_type: d.kind_type,
                     version,
-                    api: crate::API_VERSION,
+                    api: pegboard_api::API_VERSION,
                     description,
                     crate_name: match d.location {
                         Location::LocalProcess => "(local process)",

@@ -1,4 +1,4 @@
-//! Remote and local-process plugins as members of a [`Registry`](crate::Registry)
+//! Remote and local-process plugins as members of a [`Registry`](crate::supervise::registry::Registry)
 //! (SPEC R2, R5).
 //!
 //! See [`RemoteMembers`].

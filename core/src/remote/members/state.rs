@@ -65,10 +65,10 @@ use crate::remote::scan::LocalBinary;
 /// (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
 /// holds `'static` descriptors. A remote plugin's descriptor has version
 /// `0.0.0` until more is known; its announced version is in
-/// [`PluginInfo::remote`](crate::PluginInfo::remote).
+/// [`PluginInfo::remote`](crate::report::info::PluginInfo::remote).
 ///
 /// Give them to the registry
-/// ([`RegistryBuilder::remote`](crate::RegistryBuilder::remote)) and to the
+/// ([`RegistryBuilder::remote`](crate::supervise::build::RegistryBuilder::remote)) and to the
 /// remote registry they announce to
 /// ([`RemoteRegistryBuilder::members`](crate::remote::RemoteRegistryBuilder::members)).
 ///
@@ -234,7 +234,7 @@ impl Members for RemoteMembers {
     }
 }
 
-impl crate::RegistryBuilder {
+impl crate::supervise::build::RegistryBuilder {
     /// Adds the plugins declared in `members`, which run outside this
     /// process (see [`RemoteMembers`]).
     pub fn remote(self, members: &RemoteMembers) -> Self {

@@ -37,7 +37,7 @@ pub(super) fn check_plugin(
 ) -> Result<String, RemoteError> {
     let id = format!("{}.{}", meta.kind, meta.name);
     for (what, name) in [("kind", &meta.kind), ("plugin", &meta.name)] {
-        if !crate::is_valid_name(name) {
+        if !crate::model::names::is_valid_name(name) {
             return Err(RemoteError::InvalidName {
                 plugin_id: id,
                 what,

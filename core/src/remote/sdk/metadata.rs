@@ -9,7 +9,7 @@ pub struct Metadata {
     /// The plugin's own version, semver.
     pub version: String,
     /// The pegboard API it was built against (default
-    /// [`API_VERSION`](crate::API_VERSION)).
+    /// [`API_VERSION`](pegboard_api::API_VERSION)).
     pub api: String,
     /// One line for operators.
     pub description: String,
@@ -24,7 +24,7 @@ impl Metadata {
     pub fn new(version: impl Into<String>) -> Self {
         Metadata {
             version: version.into(),
-            api: crate::API_VERSION.to_owned(),
+            api: pegboard_api::API_VERSION.to_owned(),
             description: String::new(),
             capabilities: Vec::new(),
             depends_on: Vec::new(),

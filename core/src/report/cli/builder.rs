@@ -90,7 +90,9 @@ impl Cli {
     pub fn serve<F, Fut>(mut self, serve: F) -> Self
     where
         F: Fn(RunContext) -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<(), crate::BoxError>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::model::error::BoxError>>
+            + Send
+            + 'static,
     {
         self.serve = Some(Box::new(move |ctx| Box::pin(serve(ctx))));
         self

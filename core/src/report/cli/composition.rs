@@ -49,7 +49,7 @@ impl Cli {
     pub(super) fn validator(
         &self,
         catalog: &Catalog,
-    ) -> (ConfigValidator, Vec<(usize, crate::Failure)>) {
+    ) -> (ConfigValidator, Vec<(usize, crate::model::state::Failure)>) {
         let (validator, failures) = crate::validate::compat::config_validator(catalog);
         (
             validator.with_host_sections(self.sections.clone()),

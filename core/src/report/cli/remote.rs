@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::BoxError;
+use crate::model::error::BoxError;
 use crate::remote::{MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder};
 use crate::validate::config::Document;
 

@@ -21,5 +21,11 @@ pub struct RunContext {
     pub shutdown: crate::supervise::supervisor::Shutdown,
 }
 
-pub(super) type ServeFn =
-    Box<dyn Fn(RunContext) -> crate::BoxFuture<'static, Result<(), crate::BoxError>> + Send + Sync>;
+pub(super) type ServeFn = Box<
+    dyn Fn(
+            RunContext,
+        )
+            -> crate::model::lifecycle::BoxFuture<'static, Result<(), crate::model::error::BoxError>>
+        + Send
+        + Sync,
+>;

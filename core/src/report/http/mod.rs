@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `GET /healthz` | `200 {"status":"ok"}` while the process runs |
 //! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is up (running or degraded), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
-//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::PluginInfo) field plus `reason` (the failure's [`kind`](crate::Failure::kind), or `null`) and `location` (`"in_process"`) |
+//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`) and `location` (`"in_process"`) |
 //! | `GET /api/v1/plugins/status` | admin diagnostics, only with `Authorization: Bearer <token>` (see below) |
 //! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::report::metrics::CONTENT_TYPE) |
 //! | `/api/<name>/...` | the router of each [`Routes`] plugin that is up when [`router`] is called |
@@ -196,7 +196,7 @@ type AppState = Arc<Shared>;
 /// The health, readiness, plugin, status and metrics routes read the
 /// registry on every request. The [`Routes`] plugins, however, are mounted
 /// when this function runs: call it after the
-/// [`Supervisor`](crate::Supervisor) has started the plugins, and the router
+/// [`Supervisor`](crate::supervise::supervisor::Supervisor) has started the plugins, and the router
 /// reflects the `routes` plugins that were up at that moment (a plugin that
 /// fails later keeps its routes; one that comes up later has none until the
 /// router is built again).

@@ -66,8 +66,9 @@
 //! `prometheus-client`. Bucket counts are kept per bucket and cumulated at
 //! render, so `_count` always equals the `+Inf` bucket.
 //!
-//! [`CallCounters`]: crate::CallCounters
-//! [`CallCounters::record`]: crate::CallCounters::record
+//! [`CallCounters`]: crate::model::counters::CallCounters
+//! [`CallCounters::record`]: crate::model::counters::CallCounters::record
+//! [`PluginState`]: crate::model::state::PluginState
 
 use std::fmt;
 use std::sync::Arc;

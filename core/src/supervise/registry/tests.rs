@@ -82,10 +82,10 @@ fn counters_are_created_by_the_first_recorded_call_and_read_as_zero_before() {
     let d = std::time::Duration::from_millis(1);
     registry
         .recording_counters(1)
-        .record(crate::CallResult::Ok, d, None);
+        .record(crate::model::call_result::CallResult::Ok, d, None);
     registry
         .recording_counters(1)
-        .record(crate::CallResult::Ok, d, None);
+        .record(crate::model::call_result::CallResult::Ok, d, None);
     assert_eq!(registry.counters("thing.good").unwrap().successes, 2);
     assert_eq!(registry.counters("thing.bad").unwrap().successes, 0);
     assert_eq!(

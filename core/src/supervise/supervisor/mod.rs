@@ -228,7 +228,7 @@ impl Inner {
                         reg.rebuild(i)
                     } else {
                         reg.instance(i).map_err(|e| match e {
-                            crate::Error::Unavailable { failure, .. } => failure,
+                            crate::model::error::Error::Unavailable { failure, .. } => failure,
                             other => Failure::Error {
                                 stage: Stage::Construct,
                                 message: other.to_string(),

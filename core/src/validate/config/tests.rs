@@ -962,10 +962,10 @@ fn plugins_with_equal_schemas_share_one_compiled_schema() {
 /// A hand-written descriptor of kind `store` (the registry's view of a plugin).
 const fn descriptor(
     name: &'static str,
-    config: Option<crate::ConfigSpec>,
-) -> crate::PluginDescriptor {
+    config: Option<crate::model::descriptor::ConfigSpec>,
+) -> crate::model::descriptor::PluginDescriptor {
     trait Store {}
-    crate::PluginDescriptor::from_parts(crate::__private::DescriptorParts {
+    crate::model::descriptor::PluginDescriptor::from_parts(crate::__private::DescriptorParts {
         name,
         kind: "store",
         kind_type: crate::__private::type_id_of::<dyn Store>,
@@ -986,14 +986,14 @@ const fn descriptor(
 #[test]
 fn the_registry_compiles_one_schema_per_config_type() {
     use crate::__private::config_spec;
-    static PLUGINS: [crate::PluginDescriptor; 5] = [
+    static PLUGINS: [crate::model::descriptor::PluginDescriptor; 5] = [
         descriptor("a", Some(config_spec::<MemoryConfig>())),
         descriptor("b", Some(config_spec::<MemoryConfig>())),
         descriptor("c", Some(config_spec::<DetectConfig>())),
         descriptor("d", None),
         descriptor("e", Some(config_spec::<MemoryConfig>())),
     ];
-    let catalog = crate::Catalog::new(PLUGINS.iter()).unwrap();
+    let catalog = crate::discover::catalog::Catalog::new(PLUGINS.iter()).unwrap();
     let (validator, failures) = crate::validate::compat::config_validator(&catalog);
     assert!(failures.is_empty());
     // The catalog keeps the order here (sorted by id already).
