@@ -47,8 +47,29 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pipeline has one module per stage: [`discover`] → [`catalog`] →
-//! [`config`] (validate) → [`order`] → [`registry`].
+//! # Layout
+//!
+//! `core/src` is the pipeline, one folder per stage over a bottom layer of
+//! plain types. Each stage's entry takes what the one before gave, and
+//! [`RegistryBuilder::build`] is one call per stage:
+//!
+//! ```text
+//!  report/     PluginInfo, metrics, http/, cli/, testing   (reads a Registry)
+//!  remote/     out-of-process members (feature `remote`)  (extends supervise)
+//!  dispatch/   typed, isolated calls to running plugins   Registry -> Outcome
+//!  supervise/  Registry (lazy builds), Supervisor         Ordered  -> Registry
+//!  order/      dependency graph, levels, cycles, blocked  Validated -> Ordered
+//!  validate/   descriptor checks, config/, settings       Catalog  -> Validated
+//!  discover/   compiled-in descriptors, catalog/          link time -> Catalog
+//!  model/      descriptor, kind, instance, state, errors, counters, events
+//! ```
+//!
+//! A file imports only from its own folder, the folders below it and
+//! `model/`, and no two files import each other, even through others;
+//! `tests/architecture.rs` checks both from the source, and that no
+//! non-test file is over 600 lines. The public paths ([`catalog`],
+//! [`config`], [`registry`], [`metrics`], [`supervisor`], ...) are
+//! re-exports of the stage modules.
 #![warn(missing_docs)]
 
 // Lets the crate's own `#[pegboard::kind]` traits (e.g. `http::Routes`) use the macros.
