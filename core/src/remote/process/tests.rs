@@ -161,10 +161,23 @@ fn sh_env(
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    (
-        PluginChild::spawn(plugin_id, &binary, env, unset).unwrap(),
-        dir,
-    )
+    // Another test thread may fork while this one still holds the script
+    // open for writing; its child keeps that descriptor until it execs, and
+    // until then running the script fails with ETXTBSY. That passes within
+    // moments, so try again, a bounded number of times.
+    let mut tries = 0;
+    let child = loop {
+        match PluginChild::spawn(plugin_id, &binary, env, unset) {
+            Err(ProcessError::Spawn { source, .. })
+                if source.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 200 =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => break other.unwrap(),
+        }
+    };
+    (child, dir)
 }
 
 /// Whether no process `pid` is left, or none that is a zombie.
