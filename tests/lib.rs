@@ -16,6 +16,8 @@ pub mod capture {
     pub struct Captured {
         /// The event's name.
         pub name: String,
+        /// Its `tracing` target (what log filters match).
+        pub target: String,
         /// Its fields, each formatted as a string.
         pub fields: BTreeMap<String, String>,
     }
@@ -72,6 +74,7 @@ pub mod capture {
             event.record(&mut Fields(&mut fields));
             self.0.lock().unwrap().push(Captured {
                 name: event.metadata().name().to_owned(),
+                target: event.metadata().target().to_owned(),
                 fields,
             });
         }

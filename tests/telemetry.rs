@@ -137,4 +137,15 @@ async fn events_have_stable_names_and_fields() {
     }
     let failed = find("plugin.lifecycle.failed", "echo.strict");
     assert_eq!(failed["error_type"], "config");
+
+    // Log filters name the target (`RUST_LOG=pegboard::telemetry=debug`), so
+    // it stays what it was when the events were first documented, wherever
+    // the code that emits them lives.
+    for e in events.iter().filter(|e| {
+        e.name.starts_with("plugin.dispatch.")
+            || e.name.starts_with("plugin.lifecycle.")
+            || e.name == "plugin.registry.validation_error"
+    }) {
+        assert_eq!(e.target, "pegboard::telemetry", "{e:?}");
+    }
 }

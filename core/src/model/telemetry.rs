@@ -21,10 +21,14 @@ use tracing::Level;
 use crate::model::call_result::CallResult;
 use crate::model::state::{Failure, PluginState};
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::telemetry";
+
 /// `plugin.dispatch.start`.
 #[inline]
 pub(crate) fn dispatch_start(plugin_id: &str, capability: &str) {
-    tracing::event!(name: "plugin.dispatch.start", Level::TRACE, plugin_id, capability, "plugin.dispatch.start");
+    tracing::event!(name: "plugin.dispatch.start", target: LOG_TARGET, Level::TRACE, plugin_id, capability, "plugin.dispatch.start");
 }
 
 /// `plugin.dispatch.complete|error|timeout`.
@@ -41,7 +45,7 @@ pub(crate) fn dispatch_end(
     match result {
         CallResult::Ok => tracing::event!(
             name: "plugin.dispatch.complete",
-            Level::DEBUG,
+            target: LOG_TARGET, Level::DEBUG,
             plugin_id,
             capability,
             result = result_name,
@@ -50,7 +54,7 @@ pub(crate) fn dispatch_end(
         ),
         CallResult::Timeout => tracing::event!(
             name: "plugin.dispatch.timeout",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             plugin_id,
             capability,
             result = result_name,
@@ -61,7 +65,7 @@ pub(crate) fn dispatch_end(
         ),
         _ => tracing::event!(
             name: "plugin.dispatch.error",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             plugin_id,
             capability,
             result = result_name,
@@ -78,7 +82,7 @@ pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error:
     match plugin_id {
         Some(plugin_id) => tracing::event!(
             name: "plugin.registry.validation_error",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             plugin_id,
             error_type,
             error,
@@ -86,7 +90,7 @@ pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error:
         ),
         None => tracing::event!(
             name: "plugin.registry.validation_error",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             error_type,
             error,
             "plugin.registry.validation_error"
@@ -121,7 +125,7 @@ pub(crate) fn lifecycle(plugin_id: &str, state: PluginState, failure: Option<&Fa
     let error = failure.map(ToString::to_string).unwrap_or_default();
     macro_rules! emit {
         ($name:literal, $level:expr) => {
-            tracing::event!(name: $name, $level, plugin_id, state = state_name, error_type, error = error.as_str(), $name)
+            tracing::event!(name: $name, target: LOG_TARGET, $level, plugin_id, state = state_name, error_type, error = error.as_str(), $name)
         };
     }
     match state {

@@ -15,6 +15,10 @@ use super::auth::{bearer, check_token};
 use super::error::RemoteError;
 use super::registry::RemoteRegistry;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::service";
+
 /// The gRPC service `pegboard.v1.Registry` of a [`RemoteRegistry`]; made by
 /// [`RemoteRegistry::service`].
 #[derive(Debug, Clone)]
@@ -76,7 +80,7 @@ fn rejected(err: RemoteError, plugin_id: &str, node: &str) -> Status {
     let (reason, error) = (err.reason(), err.to_string());
     tracing::event!(
         name: "plugin.remote.rejected",
-        Level::WARN,
+        target: LOG_TARGET, Level::WARN,
         plugin_id,
         node,
         reason,
@@ -121,7 +125,7 @@ impl Registry for RegistryService {
         for plugin_id in &accepted.ids {
             tracing::event!(
                 name: "plugin.remote.accepted",
-                Level::INFO,
+                target: LOG_TARGET, Level::INFO,
                 plugin_id = plugin_id.as_str(),
                 node = node.as_str(),
                 address = address.as_str(),
@@ -132,7 +136,7 @@ impl Registry for RegistryService {
         for session in &accepted.replaced {
             tracing::event!(
                 name: "plugin.remote.replaced",
-                Level::INFO,
+                target: LOG_TARGET, Level::INFO,
                 node = node.as_str(),
                 session = session.as_str(),
                 by = accepted.session.as_str(),
@@ -162,7 +166,7 @@ impl Registry for RegistryService {
                 // Routine after a host restart; the plugin announces again.
                 tracing::event!(
                     name: "plugin.remote.unknown_session",
-                    Level::DEBUG,
+                    target: LOG_TARGET, Level::DEBUG,
                     session = req.session.as_str(),
                     reason = e.reason(),
                     "plugin.remote.unknown_session"
@@ -185,7 +189,7 @@ impl Registry for RegistryService {
         for plugin_id in &ids {
             tracing::event!(
                 name: "plugin.remote.withdrawn",
-                Level::INFO,
+                target: LOG_TARGET, Level::INFO,
                 plugin_id = plugin_id.as_str(),
                 node = node.as_str(),
                 session = req.session.as_str(),

@@ -13,6 +13,10 @@ use crate::remote::grpc::GrpcTransport;
 use crate::remote::link::{AnnouncedSessions, DeclaredMembers};
 use crate::remote::registry::RemoteRegistryBuilder;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::members";
+
 impl RemoteRegistryBuilder {
     /// The plugins this host declared to run outside its process
     /// ([`RemoteMembers`]): their ids are not refused as compiled-in, their
@@ -116,7 +120,7 @@ impl DeclaredMembers for RemoteMembers {
         if let Err(error) = &transport {
             tracing::event!(
                 name: "plugin.remote.unreachable",
-                Level::WARN,
+                target: LOG_TARGET, Level::WARN,
                 plugin_id = id,
                 address,
                 error = error.as_str(),

@@ -17,6 +17,10 @@ use crate::remote::sdk::{
     ENV_ADVERTISE, ENV_HOST, ENV_LISTEN, ENV_NODE, ENV_TLS_SERVE_CERT, ENV_TLS_SERVE_KEY, ENV_TOKEN,
 };
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::members";
+
 /// Variables of the host's environment a local plugin process does not
 /// inherit: the host's own secrets (with the host token, a process could
 /// announce any plugin), and settings that would make every process
@@ -148,7 +152,7 @@ impl MemberHooks {
                 (Some(reason), Some(older)) => {
                     tracing::event!(
                         name: "plugin.process.fallback",
-                        Level::WARN,
+                        target: LOG_TARGET, Level::WARN,
                         plugin_id = member.id.as_str(),
                         refused = %binary.version,
                         next = %older.version,
@@ -262,8 +266,8 @@ fn report(member: &Member, connection: Connection, cause: &str) {
     let plugin_id = member.id.as_str();
     let location = member.location.as_str();
     if connection == Connection::Healthy {
-        tracing::event!(name: "plugin.remote.connection", Level::INFO, plugin_id, location, state, cause, "plugin.remote.connection");
+        tracing::event!(name: "plugin.remote.connection", target: LOG_TARGET, Level::INFO, plugin_id, location, state, cause, "plugin.remote.connection");
     } else {
-        tracing::event!(name: "plugin.remote.connection", Level::WARN, plugin_id, location, state, cause, "plugin.remote.connection");
+        tracing::event!(name: "plugin.remote.connection", target: LOG_TARGET, Level::WARN, plugin_id, location, state, cause, "plugin.remote.connection");
     }
 }

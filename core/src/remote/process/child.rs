@@ -14,6 +14,10 @@ use tracing::Level;
 use super::output::{Stream, forward};
 use super::supervise::{Control, Supervised, supervise};
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::process";
+
 /// A plugin process could not be started.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -156,7 +160,7 @@ impl PluginChild {
         let plugin_id: Arc<str> = Arc::from(plugin_id);
         tracing::event!(
             name: "plugin.process.spawned",
-            Level::INFO,
+            target: LOG_TARGET, Level::INFO,
             plugin_id = &*plugin_id,
             pid,
             binary = %binary.display(),

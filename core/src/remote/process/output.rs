@@ -6,6 +6,10 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tracing::Level;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::process";
+
 /// The longest line of output forwarded whole; the rest of a longer line is
 /// dropped (the event says so).
 const MAX_LINE: usize = 16 * 1024;
@@ -69,7 +73,7 @@ fn emit(plugin_id: &str, stream: Stream, line: &[u8], cut: bool) {
     match stream {
         Stream::Stdout => tracing::event!(
             name: "plugin.process.output",
-            Level::INFO,
+            target: LOG_TARGET, Level::INFO,
             plugin_id,
             stream = "stdout",
             line = text.as_str(),
@@ -77,7 +81,7 @@ fn emit(plugin_id: &str, stream: Stream, line: &[u8], cut: bool) {
         ),
         Stream::Stderr => tracing::event!(
             name: "plugin.process.output",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             plugin_id,
             stream = "stderr",
             line = text.as_str(),

@@ -9,6 +9,10 @@ use tokio::process::Child;
 use tokio::sync::{mpsc, watch};
 use tracing::Level;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::process";
+
 /// How long, once the process has ended, its output is still waited for
 /// before `plugin.process.exited` is logged. Output normally ends with the
 /// process; only a process it started that keeps its stdout or stderr open
@@ -79,7 +83,7 @@ pub(super) async fn supervise(mut s: Supervised) {
     if requested {
         tracing::event!(
             name: "plugin.process.exited",
-            Level::INFO,
+            target: LOG_TARGET, Level::INFO,
             plugin_id = &*s.plugin_id,
             pid = s.pid,
             status = description.as_str(),
@@ -88,7 +92,7 @@ pub(super) async fn supervise(mut s: Supervised) {
     } else {
         tracing::event!(
             name: "plugin.process.exited",
-            Level::WARN,
+            target: LOG_TARGET, Level::WARN,
             plugin_id = &*s.plugin_id,
             pid = s.pid,
             status = description.as_str(),

@@ -23,6 +23,10 @@ use tracing::Level;
 use super::error::ServeError;
 use crate::remote::plugin_service::PluginService;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::remote::sdk";
+
 /// A session the host opened.
 struct Session {
     id: String,
@@ -106,7 +110,7 @@ impl Agent {
                 Err(status) if status.code() == Code::NotFound => {
                     tracing::event!(
                         name: "plugin.sdk.reannounce",
-                        Level::INFO,
+                        target: LOG_TARGET, Level::INFO,
                         session = session.id.as_str(),
                         reason = status.message(),
                         "plugin.sdk.reannounce"
@@ -120,7 +124,7 @@ impl Agent {
                 Err(status) if transient(status.code()) => {
                     tracing::event!(
                         name: "plugin.sdk.heartbeat_failed",
-                        Level::WARN,
+                        target: LOG_TARGET, Level::WARN,
                         host = self.host.as_str(),
                         error = status.message(),
                         "plugin.sdk.heartbeat_failed"
@@ -152,7 +156,7 @@ impl Agent {
                     let r = r.into_inner();
                     tracing::event!(
                         name: "plugin.sdk.announced",
-                        Level::INFO,
+                        target: LOG_TARGET, Level::INFO,
                         host = self.host.as_str(),
                         address = self.request.address.as_str(),
                         session = r.session.as_str(),
@@ -190,13 +194,13 @@ impl Agent {
         match self.client.withdraw(request).await {
             Ok(_) => tracing::event!(
                 name: "plugin.sdk.withdrawn",
-                Level::INFO,
+                target: LOG_TARGET, Level::INFO,
                 session,
                 "plugin.sdk.withdrawn"
             ),
             Err(status) => tracing::event!(
                 name: "plugin.sdk.withdraw_failed",
-                Level::WARN,
+                target: LOG_TARGET, Level::WARN,
                 session,
                 error = status.message(),
                 "plugin.sdk.withdraw_failed"

@@ -15,6 +15,11 @@ use super::list;
 use super::logging::{LogFormat, init_logging};
 use super::run_context::RunContext;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+#[cfg(feature = "remote")]
+const LOG_TARGET: &str = "pegboard::cli";
+
 impl Cli {
     /// `run`, with the config file `config`; `listen` goes to the serve hook.
     pub(super) fn run_plugins(
@@ -142,7 +147,7 @@ impl Cli {
                 );
             tokio::spawn(async move {
                 if let Err(e) = serving.await {
-                    tracing::error!(error = %e, "the remote registry service stopped: remote and local-process plugins can no longer announce");
+                    tracing::error!(target: LOG_TARGET, error = %e, "the remote registry service stopped: remote and local-process plugins can no longer announce");
                 }
             });
             written(writeln!(out, "remote plugins announce to {host}"))?;

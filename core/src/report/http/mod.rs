@@ -141,6 +141,10 @@ use crate::model::kind::Kind;
 use crate::supervise::registry::Registry;
 use views::{PluginList, Readiness, StatusList};
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::http";
+
 /// A plugin kind for HTTP routes (SPEC H5), named `routes`: the router of
 /// each `routes` plugin that is up is mounted (nested) under
 /// `/api/<name>/`, so plugin `routes.stats` serving `/tags` answers
@@ -249,7 +253,7 @@ fn mount_routes(mut app: Router, registry: &Registry) -> Router {
         let skip = |why: &str| {
             tracing::event!(
                 name: "http.routes.skipped",
-                Level::WARN,
+                target: LOG_TARGET, Level::WARN,
                 plugin_id = info.id.as_str(),
                 error = why,
                 "http.routes.skipped"
@@ -388,7 +392,7 @@ fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
     let message = crate::model::error::panic_message(&*payload);
     tracing::event!(
         name: "http.panic",
-        Level::ERROR,
+        target: LOG_TARGET, Level::ERROR,
         error_type = "panic",
         error = message.as_str(),
         "http.panic"

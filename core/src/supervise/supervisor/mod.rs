@@ -42,6 +42,10 @@ use crate::order;
 use crate::supervise::registry::Registry;
 use crate::validate::settings::RestartPolicy;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::supervisor";
+
 /// Drives the plugins of a [`Registry`] through their lifecycle (SPEC L1-L6,
 /// O4, O5).
 ///
@@ -160,7 +164,7 @@ impl Supervisor {
     /// Waits for SIGINT or SIGTERM, then [`shutdown`](Self::shutdown).
     pub async fn run_until_signal(&self) {
         shutdown_signal().await;
-        tracing::info!("shutdown signal received");
+        tracing::info!(target: LOG_TARGET, "shutdown signal received");
         self.shutdown().await;
     }
 }
@@ -448,7 +452,7 @@ impl Inner {
             };
             let Some(attempt) = attempt else {
                 tracing::warn!(
-                    plugin_id = self.id(i),
+                    target: LOG_TARGET, plugin_id = self.id(i),
                     restarts = registry.plugin(self.id(i)).map(|p| p.restarts).unwrap_or(0),
                     "restart budget spent: the plugin stays failed"
                 );
@@ -464,7 +468,7 @@ impl Inner {
             }
             lock(&self.plugins[i]).restarts.push_back(Instant::now());
             let count = registry.count_restart(i);
-            tracing::info!(plugin_id = self.id(i), restart = count, "restarting plugin");
+            tracing::info!(target: LOG_TARGET, plugin_id = self.id(i), restart = count, "restarting plugin");
             if self.start_one_again(i).await {
                 self.start_blocked_dependents(i).await;
                 return;

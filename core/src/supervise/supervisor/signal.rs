@@ -4,6 +4,10 @@ use std::future::Future;
 
 use tokio::sync::watch;
 
+/// The `tracing` target of this file's events: the module path they had
+/// before the stage folders, so log filters keep working.
+const LOG_TARGET: &str = "pegboard::supervisor::signal";
+
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (on Unix; Ctrl-C elsewhere).
 ///
 /// The signal handlers are installed when this is called, not when the
@@ -34,7 +38,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
                 (interrupt, terminate) => {
                     let e = interrupt.err().or(terminate.err());
                     tracing::warn!(
-                        error = e.map(|e| e.to_string()).unwrap_or_default(),
+                        target: LOG_TARGET, error = e.map(|e| e.to_string()).unwrap_or_default(),
                         "cannot listen for SIGINT and SIGTERM; waiting for Ctrl-C only"
                     );
                     let _ = tokio::signal::ctrl_c().await;
