@@ -108,19 +108,66 @@ impl std::fmt::Debug for Instance {
 #[repr(C)]
 pub(crate) struct Header {
     /// Frees the [`Cell<K>`] this header starts.
-    pub(crate) free: unsafe fn(NonNull<Header>),
+    free: unsafe fn(NonNull<Header>),
     /// The registry's strong reference; taken (and dropped) when the cell
     /// is retired. Only writers touch it.
-    pub(crate) strong: Mutex<Option<Arc<Instance>>>,
-    pub(crate) instance: Weak<Instance>,
+    strong: Mutex<Option<Arc<Instance>>>,
+    instance: Weak<Instance>,
     /// `TypeId::of::<K>()` of the [`Cell<K>`] this header starts.
-    pub(crate) type_id: TypeId,
+    type_id: TypeId,
 }
 
+/// A cell: the header, then a `Weak<K>` to the plugin. Its fields are
+/// private to this file, so [`new_cell_of`] is the only code that makes a
+/// header, and a header's `type_id` always names the `K` of the cell it
+/// starts: what [`Header::plugin`]'s cast relies on.
 #[repr(C, align(64))]
-pub(crate) struct Cell<K: ?Sized> {
-    pub(crate) header: Header,
-    pub(crate) plugin: Weak<K>,
+struct Cell<K: ?Sized> {
+    header: Header,
+    plugin: Weak<K>,
+}
+
+impl Header {
+    /// The plugin as `Arc<K>`: `None` if the cell is of another kind, or
+    /// its plugin was already dropped.
+    #[inline]
+    pub(crate) fn plugin<K: ?Sized + 'static>(&self) -> Option<Arc<K>> {
+        if self.type_id != TypeId::of::<K>() {
+            return None;
+        }
+        // SAFETY: only `new_cell_of::<K>` makes a header (see `Cell`), and
+        // it writes `TypeId::of::<K>()` and allocates the header as the
+        // first field (`repr(C)`) of a `Cell<K>`; so this header starts a
+        // `Cell<K>`, which lives as long as the header does.
+        let cell = unsafe { &*std::ptr::from_ref(self).cast::<Cell<K>>() };
+        // The weak reference keeps the plugin's allocation (not the plugin)
+        // alive: upgrading a plugin that was dropped gives `None`.
+        cell.plugin.upgrade()
+    }
+
+    /// The cell's instance, if it is still alive.
+    pub(crate) fn instance(&self) -> Option<Arc<Instance>> {
+        self.instance.upgrade()
+    }
+
+    /// Takes the registry's strong reference (when the cell is retired).
+    pub(crate) fn take_strong(&self) -> Option<Arc<Instance>> {
+        // Only whole values are written under this lock.
+        self.strong.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    /// Frees the cell `header` starts.
+    ///
+    /// # Safety
+    ///
+    /// `header` was returned by [`Instance::new_cell`], is freed only once,
+    /// and nothing reads it any more.
+    pub(crate) unsafe fn free(header: NonNull<Header>) {
+        // SAFETY: the header is live (the caller's guarantee).
+        let free = unsafe { header.as_ref() }.free;
+        // SAFETY: the caller's guarantee, which `free` requires.
+        unsafe { free(header) }
+    }
 }
 
 /// Allocates the cell of an instance whose plugin is `plugin` (of kind
@@ -150,4 +197,18 @@ fn new_cell_of<K: ?Sized + Send + Sync + 'static>(
         plugin: Arc::downgrade(plugin),
     });
     NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    trait Probe {}
+
+    #[test]
+    fn a_cell_is_one_cache_line_with_what_a_lookup_reads_in_it() {
+        assert_eq!(size_of::<Cell<dyn Probe>>(), 64);
+        assert_eq!(align_of::<Cell<dyn Probe>>(), 64);
+        assert_eq!(std::mem::offset_of!(Cell<dyn Probe>, plugin), 48);
+    }
 }

@@ -94,7 +94,7 @@ impl Durations {
 }
 
 /// The metric state a registry keeps beside its plugins (the rest is read
-/// from them at render time; see the [module docs](self#cost)).
+/// from them at render time; see [`pegboard::metrics`](crate::report::metrics#cost)).
 #[derive(Debug)]
 pub(crate) struct MetricsState {
     /// One counter per kind, indexed like the catalog's (sorted) kinds;

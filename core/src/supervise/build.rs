@@ -1,6 +1,7 @@
 //! Building a [`Registry`]: the pipeline's stages called in order.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::discover;
 use crate::model::descriptor::PluginDescriptor;
@@ -78,6 +79,9 @@ impl RegistryBuilder {
         let catalog = discover::catalog(self.descriptors, extra)?;
         let validated = validate::validate(&catalog, self.document, &self.env)
             .map_err(CompositionError::Config)?;
+        // The time of every plugin's first transition: taken before
+        // ordering, whose failures are the first of those transitions.
+        let built_at = SystemTime::now();
         let ordered = crate::order::order(&catalog, validated.initial);
         Ok(Registry::assemble(
             catalog,
@@ -85,6 +89,7 @@ impl RegistryBuilder {
             validated.configs,
             ordered,
             self.members,
+            built_at,
         ))
     }
 }

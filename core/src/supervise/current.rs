@@ -33,12 +33,11 @@
 //! are released promptly. Replacements happen on a restart, a failure or a
 //! stop, so this grows with the number of restarts, not of calls.
 
-use std::any::TypeId;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::model::instance::{Cell, Header, Instance};
+use crate::model::instance::{Header, Instance};
 
 /// A plugin's current instance, if any: a pointer to its cell, or null.
 ///
@@ -66,24 +65,14 @@ impl CurrentInstance {
     /// caller then takes the slow path, which reads the new one).
     #[inline]
     pub(crate) fn get<K: ?Sized + 'static>(&self) -> Option<Arc<K>> {
-        let header = self.header()?;
-        if header.type_id != TypeId::of::<K>() {
-            return None;
-        }
-        // SAFETY: the header's `type_id` is `K`'s, so `Instance::new_cell`
-        // allocated this cell as a `Cell<K>`, which starts (`repr(C)`) with
-        // the header; it lives as long as the header (see `header`).
-        let cell = unsafe { &*ptr::from_ref(header).cast::<Cell<K>>() };
-        // The weak reference keeps the plugin's allocation (not the plugin)
-        // alive: upgrading a plugin that was dropped gives `None`.
-        cell.plugin.upgrade()
+        self.header()?.plugin::<K>()
     }
 
     /// The current instance, if any.
     pub(crate) fn load_full(&self) -> Option<Arc<Instance>> {
         loop {
             let header = self.header()?;
-            match header.instance.upgrade() {
+            match header.instance() {
                 Some(instance) => return Some(instance),
                 // Retired and dropped after this thread loaded it: the
                 // pointer has moved on since (a cell's strong reference
@@ -135,11 +124,7 @@ impl Instances {
         // thread, so it is a live cell (see `CurrentInstance::header`) that
         // only this thread retires.
         let header = unsafe { old.as_ref() };
-        let strong = header
-            .strong
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let strong = header.take_strong();
         self.retired
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -177,30 +162,17 @@ impl Drop for Instances {
             if let Some(header) = NonNull::new(*current.0.get_mut()) {
                 // SAFETY: `&mut self`: no reader or writer is left, and a
                 // current cell is in no other slot nor retired.
-                unsafe { free(header) };
+                unsafe { Header::free(header) };
             }
         }
         let retired = self.retired.get_mut().unwrap_or_else(|e| e.into_inner());
         for cell in retired.iter_mut() {
             if let Some(header) = NonNull::new(*cell.get_mut()) {
                 // SAFETY: as above; each cell is retired once.
-                unsafe { free(header) };
+                unsafe { Header::free(header) };
             }
         }
     }
-}
-
-/// Frees a cell.
-///
-/// # Safety
-///
-/// `header` is a cell from [`Instance::new_cell`], freed once, that nothing reads
-/// any more.
-unsafe fn free(header: NonNull<Header>) {
-    // SAFETY: the header is live (the caller's guarantee).
-    let free = unsafe { header.as_ref() }.free;
-    // SAFETY: the caller's guarantee, which `free` requires.
-    unsafe { free(header) }
 }
 
 #[cfg(test)]
@@ -273,10 +245,8 @@ mod tests {
     fn a_current_instance_is_one_pointer_to_one_cache_line() {
         // What keeps lookups across many plugins in cache.
         assert_eq!(size_of::<CurrentInstance>(), size_of::<usize>());
-        // What a lookup reads of a cell is in its one line.
-        assert_eq!(size_of::<Cell<dyn Probe>>(), 64);
-        assert_eq!(align_of::<Cell<dyn Probe>>(), 64);
-        assert_eq!(std::mem::offset_of!(Cell<dyn Probe>, plugin), 48);
+        // What a lookup reads of a cell is in its one line: tested with
+        // the cell, in model/instance.rs.
     }
 
     fn instances(n: usize) -> Instances {

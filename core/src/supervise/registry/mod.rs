@@ -126,15 +126,15 @@ impl Slot {
 impl Registry {
     /// Stage 4's entry: the registry of `catalog`'s plugins, with the
     /// settings and configs validation gave and the order (and failures)
-    /// ordering gave; nothing is built yet.
+    /// ordering gave, stamped `built_at`; nothing is built yet.
     pub(crate) fn assemble(
         catalog: Catalog,
         settings: Settings,
         configs: Vec<(usize, serde_json::Value)>,
         ordered: Ordered,
         members: Option<Arc<dyn Members>>,
+        built_at: SystemTime,
     ) -> Registry {
-        let built_at = SystemTime::now();
         let mut failures = ordered.failures.iter().peekable();
         let slots: Vec<Slot> = ordered
             .level
