@@ -20,7 +20,7 @@
 //!   `serde` deserialization of the same 1,000 sections into `ServiceConfig`
 //!   (from the document's JSON form, borrowed, so no copy is measured).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,11 +29,14 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pegboard::config::{ConfigValidator, Document, PluginSchema};
 use pegboard::order::{DepGraph, resolve};
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+#[path = "../shared/p4b_config.rs"]
+mod p4b_config;
+use p4b_config::{KIND, SECTIONS, ServiceConfig, config_document, section_name};
 
 const NODES: usize = 10_000;
 const EDGES: usize = 50_000;
-const SECTIONS: usize = 1_000;
 
 /// A small deterministic generator (xorshift64).
 struct XorShift(u64);
@@ -134,113 +137,6 @@ fn p4a_resolve(c: &mut Criterion) {
         b.iter(|| petgraph::algo::toposort(&petgraph_graph(black_box(&edges)), None))
     });
     group.finish();
-}
-
-/// A realistic plugin config: strings, bounded numbers, an enum, a nested
-/// struct and a map. Fields left out take their defaults, as pegboard does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-struct ServiceConfig {
-    /// Where to send requests.
-    endpoint: String,
-    /// The region to call.
-    region: String,
-    /// The port to listen on.
-    port: u16,
-    /// Time allowed for one request.
-    #[schemars(range(min = 1, max = 600_000))]
-    timeout_ms: u64,
-    /// Fraction of requests traced.
-    #[schemars(range(min = 0.0, max = 1.0))]
-    sample_rate: f64,
-    /// How to trade speed against safety.
-    mode: Mode,
-    /// Retries of failed requests.
-    retry: Retry,
-    /// Free-form labels added to every metric.
-    labels: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-enum Mode {
-    Fast,
-    Safe,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-struct Retry {
-    #[schemars(range(max = 10))]
-    max_attempts: u32,
-    #[schemars(range(min = 1, max = 60_000))]
-    backoff_ms: u64,
-}
-
-impl Default for ServiceConfig {
-    fn default() -> Self {
-        ServiceConfig {
-            endpoint: "http://localhost:8080".to_owned(),
-            region: "local".to_owned(),
-            port: 8080,
-            timeout_ms: 5_000,
-            sample_rate: 0.1,
-            mode: Mode::Safe,
-            retry: Retry::default(),
-            labels: BTreeMap::new(),
-        }
-    }
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Retry {
-            max_attempts: 3,
-            backoff_ms: 100,
-        }
-    }
-}
-
-const KIND: &str = "service";
-
-fn section_name(i: usize) -> String {
-    format!("s{i:04}")
-}
-
-/// One section per plugin, every field set (the retry table in one of three
-/// left to its defaults, as it would be in a real file).
-fn config_document() -> String {
-    let regions = ["eu-west-1", "us-east-2", "ap-south-1"];
-    let mut text = String::new();
-    for i in 0..SECTIONS {
-        let name = section_name(i);
-        text.push_str(&format!(
-            "[plugins.{KIND}.{name}]\n\
-             endpoint = \"https://{name}.internal.example:8443/api/v2\"\n\
-             region = \"{region}\"\n\
-             port = {port}\n\
-             timeout_ms = {timeout}\n\
-             sample_rate = {rate}\n\
-             mode = \"{mode}\"\n\
-             labels = {{ team = \"team-{team}\", tier = \"{tier}\", owner = \"{name}@example.com\" }}\n",
-            region = regions[i % regions.len()],
-            port = 8000 + i,
-            timeout = 250 * (1 + i % 40),
-            rate = (i % 100) as f64 / 100.0,
-            mode = if i % 2 == 0 { "fast" } else { "safe" },
-            team = i % 17,
-            tier = if i % 5 == 0 { "gold" } else { "silver" },
-        ));
-        if i % 3 != 0 {
-            text.push_str(&format!(
-                "retry = {{ max_attempts = {}, backoff_ms = {} }}\n",
-                i % 7,
-                50 * (1 + i % 20)
-            ));
-        }
-        text.push('\n');
-    }
-    text
 }
 
 fn p4b_config_validation(c: &mut Criterion) {
