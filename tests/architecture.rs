@@ -1,15 +1,22 @@
-//! The layering of `core/src` (SPEC's pipeline, issue 14), checked from the
-//! source: every `crate::` and `super::` path outside test code is resolved
-//! to the file that defines it, following `use` re-exports, and
+//! The layering of pegboard's crates (SPEC's pipeline, issue 14), checked
+//! from the source. In each crate of [`CRATES`] (`core/src`, `remote/src`,
+//! `cli/src`, `pegboard/src`), every `crate::` and `super::` path outside
+//! test code is resolved to the file that defines it, following `use`
+//! re-exports, and
 //!
-//! - no file imports from a later layer than its own (the layers are in
-//!   [`LAYERS`], the same order as the diagram in `core/src/lib.rs`);
+//! - no file imports from a later layer than its own (core's layers are in
+//!   [`LAYERS`], the same order as the diagram in `core/src/lib.rs`; the
+//!   other crates are one layer each);
 //! - no two files import each other, directly or through others;
 //! - no non-test source file is over 600 lines.
 //!
-//! The crate root (`lib.rs`) and the macros' support module (`private.rs`)
-//! are facades: they re-export from every layer and are not checked as
-//! layers. Crate-internal code must not import through them by a path that
+//! Between crates, [`CRATE_ORDER`]: a crate depends only on crates below it
+//! (`pegboard-core` knows nothing of `pegboard-remote`, gRPC or the command
+//! line).
+//!
+//! A crate root (`lib.rs`), the macros' support module (`private.rs`) and
+//! core's extension API (`extend.rs`) are facades: they re-export from every
+//! layer and are not checked as layers. Crate-internal code must not import through them by a path that
 //! names a facade module (e.g. `crate::registry::`), only through the
 //! items they re-export (`crate::Registry`), which resolve to their files.
 
@@ -19,27 +26,72 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first: a file may import from its own layer and the
 /// ones before it. The first path segment under `core/src` names the layer.
-const LAYERS: [(&str, &[&str]); 8] = [
+const LAYERS: [(&str, &[&str]); 7] = [
     ("model", &["model"]),
     ("discover", &["discover"]),
     ("validate", &["validate"]),
     ("order", &["order"]),
     ("supervise", &["supervise"]),
     ("dispatch", &["dispatch"]),
-    ("remote", &["remote"]),
     ("report", &["report"]),
 ];
 
-/// Files that are the crate's facades, not layers.
-const FACADES: [&str; 2] = ["lib.rs", "private.rs"];
+/// One crate whose source is checked.
+struct Spec {
+    /// Its sources, from the workspace root.
+    src: &'static str,
+    /// Its layers, lowest first; none: the crate is one layer.
+    layers: &'static [(&'static str, &'static [&'static str])],
+    /// Files that are the crate's facades, not layers.
+    facades: &'static [&'static str],
+}
+
+/// The crates, in [`CRATE_ORDER`]'s order.
+const CRATES: [Spec; 4] = [
+    Spec {
+        src: "core/src",
+        layers: &LAYERS,
+        facades: &["lib.rs", "private.rs", "extend.rs"],
+    },
+    Spec {
+        src: "remote/src",
+        layers: &[],
+        facades: &["lib.rs"],
+    },
+    Spec {
+        src: "cli/src",
+        layers: &[],
+        facades: &["lib.rs"],
+    },
+    Spec {
+        src: "pegboard/src",
+        layers: &[],
+        facades: &["lib.rs", "private.rs", "remote.rs", "cli.rs"],
+    },
+];
+
+/// The workspace's library crates, lowest first, with their folders: each
+/// may depend only on crates before it.
+const CRATE_ORDER: [(&str, &str); 6] = [
+    ("pegboard-api", "api"),
+    ("pegboard-macros", "macros"),
+    ("pegboard-core", "core"),
+    ("pegboard-remote", "remote"),
+    ("pegboard-cli", "cli"),
+    ("pegboard", "pegboard"),
+];
+
+/// What `pegboard-core` must not depend on: the out-of-process runtime
+/// lives in `pegboard-remote`.
+const NOT_IN_CORE: [&str; 4] = ["tonic", "prost", "tonic-prost", "pegboard-remote"];
 
 const MAX_LINES: usize = 600;
 
 /// The path a re-export from another crate resolves to.
 const EXTERN: &str = "<another crate>";
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src")
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// One source file: its module path and its code without test modules and
@@ -52,9 +104,9 @@ struct File {
     is_test: bool,
 }
 
-fn files() -> Vec<File> {
+fn files(src: &Path) -> Vec<File> {
     let mut out = Vec::new();
-    let mut stack = vec![src()];
+    let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
@@ -70,7 +122,7 @@ fn files() -> Vec<File> {
                 continue;
             }
             let rel = path
-                .strip_prefix(src())
+                .strip_prefix(src)
                 .expect("under src")
                 .to_string_lossy()
                 .replace('\\', "/");
@@ -372,16 +424,42 @@ fn absolute(
     }
 }
 
-fn layer(rel: &str) -> Option<usize> {
+fn layer(layers: &[(&str, &[&str])], rel: &str) -> Option<usize> {
+    if layers.is_empty() {
+        return Some(0);
+    }
     let top = rel.split('/').next()?;
-    LAYERS
+    layers
         .iter()
         .position(|(_, dirs)| dirs.iter().any(|d| *d == top || format!("{d}.rs") == top))
 }
 
 #[test]
-fn core_is_layered_without_circles_or_oversized_files() {
-    let files = files();
+fn crates_are_layered_without_circles_or_oversized_files() {
+    let mut problems = Vec::new();
+    for spec in &CRATES {
+        let found = check(spec);
+        assert!(found.checked > 0, "{}: no files read", spec.src);
+        problems.extend(found.problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems with the crates' layering:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// What [`check`] found in one crate.
+struct Found {
+    /// The files read, facades and tests included.
+    checked: usize,
+    problems: Vec<String>,
+}
+
+fn check(spec: &Spec) -> Found {
+    let files = files(&root().join(spec.src));
+    let at = |rel: &str| format!("{}/{rel}", spec.src);
     let modules: BTreeMap<Vec<String>, usize> = files
         .iter()
         .enumerate()
@@ -408,17 +486,18 @@ fn core_is_layered_without_circles_or_oversized_files() {
     let mut problems = Vec::new();
     let mut edges: BTreeMap<usize, BTreeMap<usize, BTreeSet<String>>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        if f.is_test || FACADES.contains(&f.rel.as_str()) {
-            continue;
-        }
-        if layer(&f.rel).is_none() {
-            problems.push(format!("{}: in no layer (see LAYERS)", f.rel));
-        }
-        if f.lines > MAX_LINES {
+        if f.lines > MAX_LINES && !f.is_test {
             problems.push(format!(
                 "{}: {} lines (at most {MAX_LINES})",
-                f.rel, f.lines
+                at(&f.rel),
+                f.lines
             ));
+        }
+        if f.is_test || spec.facades.contains(&f.rel.as_str()) {
+            continue;
+        }
+        if layer(spec.layers, &f.rel).is_none() {
+            problems.push(format!("{}: in no layer (see LAYERS)", at(&f.rel)));
         }
         let mut paths: Vec<Vec<String>> = uses(&f.code).into_iter().map(|(p, _, _)| p).collect();
         paths.extend(inline_paths(&f.code));
@@ -433,7 +512,7 @@ fn core_is_layered_without_circles_or_oversized_files() {
                 Ok(Some(t)) => t,
                 Ok(None) => continue,
                 Err(e) => {
-                    problems.push(format!("{}: {e}", f.rel));
+                    problems.push(format!("{}: {e}", at(&f.rel)));
                     continue;
                 }
             };
@@ -446,24 +525,25 @@ fn core_is_layered_without_circles_or_oversized_files() {
             if to.rel == "private.rs" {
                 continue;
             }
-            if FACADES.contains(&to.rel.as_str()) {
+            if spec.facades.contains(&to.rel.as_str()) {
                 problems.push(format!(
-                    "{}: `{}` names an item of the crate root; import it from the file that defines it",
-                    f.rel,
+                    "{}: `{}` names an item of a facade; import it from the file that defines it",
+                    at(&f.rel),
                     path.join("::")
                 ));
                 continue;
             }
-            if let (Some(from), Some(into)) = (layer(&f.rel), layer(&to.rel))
+            if let (Some(from), Some(into)) =
+                (layer(spec.layers, &f.rel), layer(spec.layers, &to.rel))
                 && into > from
             {
                 problems.push(format!(
                     "{} ({}) imports {} from {} ({}), a later layer",
-                    f.rel,
-                    LAYERS[from].0,
+                    at(&f.rel),
+                    spec.layers[from].0,
                     path.join("::"),
-                    to.rel,
-                    LAYERS[into].0
+                    at(&to.rel),
+                    spec.layers[into].0
                 ));
             }
             edges
@@ -482,8 +562,8 @@ fn core_is_layered_without_circles_or_oversized_files() {
                     let _ = write!(
                         text,
                         "\n    {} -> {}: {}",
-                        files[a].rel,
-                        files[b].rel,
+                        at(&files[a].rel),
+                        at(&files[b].rel),
                         names.iter().cloned().collect::<Vec<_>>().join(", ")
                     );
                 }
@@ -493,12 +573,68 @@ fn core_is_layered_without_circles_or_oversized_files() {
     }
     problems.sort();
     problems.dedup();
-    assert!(
-        problems.is_empty(),
-        "{} problems with core/src's layering:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    Found {
+        checked: files.len(),
+        problems,
+    }
+}
+
+/// The names of a crate's dependencies (normal and target-specific; not
+/// dev- or build-dependencies).
+fn dependencies(folder: &str) -> BTreeSet<String> {
+    let path = root().join(folder).join("Cargo.toml");
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let manifest: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut names = BTreeSet::new();
+    let mut add = |table: Option<&toml::Value>| {
+        for (name, spec) in table.and_then(toml::Value::as_table).into_iter().flatten() {
+            let package = spec
+                .get("package")
+                .and_then(toml::Value::as_str)
+                .unwrap_or(name);
+            names.insert(package.to_owned());
+        }
+    };
+    add(manifest.get("dependencies"));
+    for target in manifest
+        .get("target")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flatten()
+    {
+        add(target.1.get("dependencies"));
+    }
+    names
+}
+
+#[test]
+fn crates_depend_only_on_the_crates_below_them() {
+    let mut problems = Vec::new();
+    for (k, (name, folder)) in CRATE_ORDER.iter().enumerate() {
+        let deps = dependencies(folder);
+        for (above, _) in &CRATE_ORDER[k..] {
+            if deps.contains(*above) {
+                problems.push(format!("{name} depends on {above}, which is not below it"));
+            }
+        }
+        if *name == "pegboard-core" {
+            assert!(
+                deps.contains("serde"),
+                "read pegboard-core's dependencies: {deps:?}"
+            );
+            for dep in NOT_IN_CORE {
+                if deps.contains(dep) {
+                    problems.push(format!(
+                        "pegboard-core depends on {dep}, which belongs to pegboard-remote"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The strongly connected components of more than one file (Tarjan).
@@ -608,9 +744,11 @@ fn the_checker_finds_what_it_looks_for() {
     edges.insert(2, BTreeMap::from([(0, BTreeSet::new())]));
     edges.insert(3, BTreeMap::from([(0, BTreeSet::new())]));
     assert_eq!(circles(4, &edges), [vec![0, 1, 2]]);
-    assert_eq!(layer("model/descriptor.rs"), Some(0));
-    assert_eq!(layer("report/http/mod.rs"), Some(7));
-    assert!(layer("model/x.rs") < layer("supervise/registry.rs"));
+    assert_eq!(layer(&LAYERS, "model/descriptor.rs"), Some(0));
+    assert_eq!(layer(&LAYERS, "report/http/mod.rs"), Some(6));
+    assert_eq!(layer(&LAYERS, "remote/mod.rs"), None);
+    assert_eq!(layer(&[], "anything/at/all.rs"), Some(0));
+    assert!(layer(&LAYERS, "model/x.rs") < layer(&LAYERS, "supervise/registry.rs"));
     assert_eq!(
         absolute(
             &["a".into(), "b".into()],

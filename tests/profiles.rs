@@ -28,7 +28,15 @@ const EXPECTED: [&str; 5] = [
 /// The crates whose code takes part in registering and discovering plugins:
 /// the codegen-units variants apply to these (third-party crates keep the
 /// release profile's settings, so their builds are shared by all variants).
-const REGISTERING: [&str; 6] = ["host", "kinds", "alpha", "beta", "gamma", "pegboard"];
+const REGISTERING: [&str; 7] = [
+    "host",
+    "kinds",
+    "alpha",
+    "beta",
+    "gamma",
+    "pegboard",
+    "pegboard-core",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {

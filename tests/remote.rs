@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pegboard::Catalog;
+use pegboard::remote::proto::health::pb::health_check_response::ServingStatus;
+use pegboard::remote::proto::health::pb::{HealthCheckRequest, health_client::HealthClient};
+use pegboard::remote::proto::v1::registry_client::RegistryClient;
+use pegboard::remote::proto::v1::{AnnounceRequest, HeartbeatRequest, PluginMeta, WithdrawRequest};
 use pegboard::remote::{HeartbeatSettings, RemoteRegistry, RemoteState};
-use pegboard_proto::health::pb::health_check_response::ServingStatus;
-use pegboard_proto::health::pb::{HealthCheckRequest, health_client::HealthClient};
-use pegboard_proto::v1::registry_client::RegistryClient;
-use pegboard_proto::v1::{AnnounceRequest, HeartbeatRequest, PluginMeta, WithdrawRequest};
 use pegboard_tests::capture::Capture;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Channel, Server};
@@ -109,7 +109,7 @@ fn with_token<T>(message: T, token: &str) -> Request<T> {
     let mut req = Request::new(message);
     let value = format!("Bearer {token}").parse().unwrap();
     req.metadata_mut()
-        .insert(pegboard_proto::AUTHORIZATION, value);
+        .insert(pegboard::remote::proto::AUTHORIZATION, value);
     req
 }
 

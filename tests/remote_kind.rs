@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
+use pegboard::remote::proto::v1::invoke_response::Outcome;
+use pegboard::remote::proto::v1::plugin_client::PluginClient;
+use pegboard::remote::proto::v1::{InvokeRequest, InvokeResponse};
 use pegboard::remote::{
     GrpcTransport, InvokeErrorCode, PluginService, RemoteCallError, RemoteKind, Transport,
     TransportError, stub,
 };
-use pegboard_proto::v1::invoke_response::Outcome;
-use pegboard_proto::v1::plugin_client::PluginClient;
-use pegboard_proto::v1::{InvokeRequest, InvokeResponse};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Handle;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -379,7 +379,7 @@ fn the_plugin_service_refuses_bad_and_repeated_names() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_knows_when_the_host_stopped_every_plugin() {
-    use pegboard_proto::v1::StopRequest;
+    use pegboard::remote::proto::v1::StopRequest;
     let (service, addr) = serve_words_and_math().await;
     let mut client = PluginClient::connect(format!("http://{addr}"))
         .await
@@ -454,7 +454,7 @@ async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Ou
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_started_again_after_a_stop_is_no_longer_stopped() {
-    use pegboard_proto::v1::{StartRequest, StopRequest};
+    use pegboard::remote::proto::v1::{StartRequest, StopRequest};
     let (service, addr) = serve_words_and_math().await;
     let mut client = PluginClient::connect(format!("http://{addr}"))
         .await

@@ -15,14 +15,14 @@ use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
 use pegboard::config::Document;
-use pegboard::remote::{HeartbeatSettings, PluginService, RemoteMembers, RemoteRegistry};
-use pegboard::{CallResult, Connection, HealthStatus, Location, PluginState, Registry, Supervisor};
-use pegboard_proto::v1::plugin_server::{Plugin, PluginServer};
-use pegboard_proto::v1::registry_client::RegistryClient;
-use pegboard_proto::v1::{
+use pegboard::remote::proto::v1::plugin_server::{Plugin, PluginServer};
+use pegboard::remote::proto::v1::registry_client::RegistryClient;
+use pegboard::remote::proto::v1::{
     AnnounceRequest, HealthRequest, HealthResponse, InvokeRequest, InvokeResponse, PluginMeta,
     StartRequest, StartResponse, StopRequest, StopResponse, invoke_response::Outcome,
 };
+use pegboard::remote::{HeartbeatSettings, PluginService, RemoteMembers, RemoteRegistry};
+use pegboard::{CallResult, Connection, HealthStatus, Location, PluginState, Registry, Supervisor};
 use pegboard_tests::capture::Capture;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
@@ -141,7 +141,7 @@ impl Host {
             plugins: vec![meta],
         });
         req.metadata_mut().insert(
-            pegboard_proto::AUTHORIZATION,
+            pegboard::remote::proto::AUTHORIZATION,
             format!("Bearer {token}").parse().unwrap(),
         );
         RegistryClient::new(self.channel.clone())

@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
 use pegboard::Catalog;
+use pegboard::remote::proto::health::pb::health_check_response::ServingStatus;
+use pegboard::remote::proto::health::pb::{HealthCheckRequest, health_client::HealthClient};
+use pegboard::remote::proto::v1::WithdrawRequest;
+use pegboard::remote::proto::v1::registry_client::RegistryClient;
 use pegboard::remote::{
     GrpcTransport, HeartbeatSettings, Metadata, PluginProcess, RemotePlugin, RemoteRegistry,
     RemoteState, ServeError, stub,
 };
-use pegboard_proto::health::pb::health_check_response::ServingStatus;
-use pegboard_proto::health::pb::{HealthCheckRequest, health_client::HealthClient};
-use pegboard_proto::v1::WithdrawRequest;
-use pegboard_proto::v1::registry_client::RegistryClient;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -182,7 +182,7 @@ fn with_token<T>(message: T) -> Request<T> {
     let mut req = Request::new(message);
     let value = format!("Bearer {TOKEN}").parse().unwrap();
     req.metadata_mut()
-        .insert(pegboard_proto::AUTHORIZATION, value);
+        .insert(pegboard::remote::proto::AUTHORIZATION, value);
     req
 }
 
@@ -418,8 +418,8 @@ async fn an_unreachable_host_is_an_error_after_the_announce_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_of_every_plugin_ends_serving_like_sigterm() {
-    use pegboard_proto::v1::StopRequest;
-    use pegboard_proto::v1::plugin_client::PluginClient;
+    use pegboard::remote::proto::v1::StopRequest;
+    use pegboard::remote::proto::v1::plugin_client::PluginClient;
     let host = Host::start().await;
     let running = spawn(host.process());
     let listed = host.wait_for("the announcement", |_| true).await;

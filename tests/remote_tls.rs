@@ -11,16 +11,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ingest_kinds::{Classifier, ClassifyError};
+use pegboard::remote::proto::health::pb::HealthCheckRequest;
+use pegboard::remote::proto::health::pb::health_check_response::ServingStatus;
+use pegboard::remote::proto::health::pb::health_client::HealthClient;
+use pegboard::remote::proto::v1::registry_client::RegistryClient;
+use pegboard::remote::proto::v1::{AnnounceRequest, PluginMeta};
 use pegboard::remote::{
     ClientTls, GrpcTransport, Metadata, PluginProcess, RemoteMembers, RemotePlugin, RemoteRegistry,
     ServeError, ServerTls, stub,
 };
 use pegboard::{Catalog, Registry, Supervisor};
-use pegboard_proto::health::pb::HealthCheckRequest;
-use pegboard_proto::health::pb::health_check_response::ServingStatus;
-use pegboard_proto::health::pb::health_client::HealthClient;
-use pegboard_proto::v1::registry_client::RegistryClient;
-use pegboard_proto::v1::{AnnounceRequest, PluginMeta};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -247,7 +247,7 @@ fn announcement() -> AnnounceRequest {
 fn with_token<T>(message: T, token: &str) -> Request<T> {
     let mut req = Request::new(message);
     req.metadata_mut().insert(
-        pegboard_proto::AUTHORIZATION,
+        pegboard::remote::proto::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
     );
     req

@@ -51,14 +51,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pegboard::remote::{GrpcTransport, PluginService, RemoteCallError, TransportError, stub};
-use pegboard_proto::v1::invoke_response::Outcome;
-use pegboard_proto::v1::plugin_client::PluginClient;
-use pegboard_proto::v1::plugin_server::{Plugin, PluginServer};
-use pegboard_proto::v1::{
+use pegboard::remote::proto::v1::invoke_response::Outcome;
+use pegboard::remote::proto::v1::plugin_client::PluginClient;
+use pegboard::remote::proto::v1::plugin_server::{Plugin, PluginServer};
+use pegboard::remote::proto::v1::{
     HealthRequest, HealthResponse, InvokeRequest, InvokeResponse, StartRequest, StartResponse,
     StopRequest, StopResponse,
 };
+use pegboard::remote::{GrpcTransport, PluginService, RemoteCallError, TransportError, stub};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::{Handle, Runtime};
 use tonic::transport::server::TcpIncoming;

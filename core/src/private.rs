@@ -207,31 +207,6 @@ pub fn from_config<P: FromConfig<C>, C>(config: C) -> Result<P, crate::BoxError>
     P::from_config(config)
 }
 
-/// Wraps what `#[pegboard::kind(remote)]` generates: it expands to its
-/// input when pegboard has the `remote` feature, and to a clear compile
-/// error otherwise (the generated code names `pegboard::remote`, which
-/// would otherwise fail with an unhelpful "could not find `remote`").
-#[cfg(feature = "remote")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __pegboard_remote_kind {
-    ($($generated:tt)*) => { $($generated)* };
-}
-
-/// See the `remote` version above.
-#[cfg(not(feature = "remote"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __pegboard_remote_kind {
-    ($($generated:tt)*) => {
-        ::core::compile_error!(
-            "`#[pegboard::kind(remote)]` needs pegboard's `remote` cargo feature: `pegboard = { ..., features = [\"remote\"] }`"
-        );
-    };
-}
-
-pub use crate::__pegboard_remote_kind as remote_kind;
-
 /// `a == b` in a `const` (the macro's check that a `depends_on` entry does
 /// not name the plugin's own kind).
 pub const fn str_eq(a: &str, b: &str) -> bool {

@@ -32,6 +32,7 @@ inventory::collect!(PluginRegistration);
 /// and its plugins are missing here: see [`link_plugins!`](crate::link_plugins).
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// let ids: Vec<String> = pegboard::discover::compiled_in().map(|d| d.id()).collect();
 /// # let _ = ids;
 /// ```

@@ -8,6 +8,7 @@
 //! `Arc<dyn Kind>`, not JSON.
 //!
 //! ```standalone_crate
+//! # extern crate pegboard_core as pegboard;
 //! #[pegboard::kind]
 //! pub trait Shout {
 //!     fn shout(&self, text: &str) -> Result<String, String>;

@@ -67,7 +67,9 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     message
 }
 
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message of a caught panic (`&str` or `String` payloads; anything else
+/// says it is not a string).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -6,6 +6,7 @@
 /// `Arc<dyn Store>` without the caller downcasting anything:
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// #[pegboard::kind]
 /// pub trait Greeter {
 ///     fn greet(&self, who: &str) -> String;

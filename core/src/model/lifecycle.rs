@@ -28,6 +28,7 @@ use crate::model::error::BoxError;
 /// cannot be interrupted by the timeout.
 ///
 /// ```standalone_crate
+/// # extern crate pegboard_core as pegboard;
 /// use pegboard::{BoxError, Health, Lifecycle};
 ///
 /// #[pegboard::kind]

@@ -4,15 +4,22 @@
 /// [`link_plugins!`](crate::link_plugins).
 ///
 /// A crate that a binary depends on but never names is not linked at all, and
-/// its plugins vanish without a word. The command line's entry points,
-/// [`cli::main`](crate::cli::main) and `Cli::main`, take a `Linked`, so a host
-/// that forgets `link_plugins!()` does not compile:
+/// its plugins vanish without a word. The command line's entry points
+/// (`pegboard::cli::main` and `Cli::main`, feature `cli`) take a `Linked`,
+/// and so can a host's own, so a host that forgets `link_plugins!()` does
+/// not compile:
 ///
 /// ```no_run
+/// # extern crate pegboard_core as pegboard;
 /// pegboard::link_plugins!(PLUGINS);
 ///
-/// fn main() -> std::process::ExitCode {
-///     pegboard::cli::main(PLUGINS)
+/// /// The host's own entry point, which needs its plugins linked.
+/// fn serve(plugins: pegboard::Linked) {
+///     println!("serving the plugins of {}", plugins.host());
+/// }
+///
+/// fn main() {
+///     serve(PLUGINS)
 /// }
 /// ```
 ///
@@ -34,6 +41,7 @@ impl Linked {
     /// The package whose `Cargo.toml` `link_plugins!()` read.
     ///
     /// ```
+    /// # extern crate pegboard_core as pegboard;
     /// pegboard::link_plugins!(PLUGINS);
     /// # fn main() {
     /// assert_eq!(PLUGINS.host(), env!("CARGO_PKG_NAME"));

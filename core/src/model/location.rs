@@ -74,25 +74,30 @@ pub struct RemoteEndpoint {
     pub pid: Option<u32>,
 }
 
-/// Where one plugin runs, and on which node.
+/// Where one plugin runs, and on which node: what a [`Members`] source
+/// tells the registry's reports about each of its plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Placement {
-    pub(crate) location: Location,
-    pub(crate) node: Option<String>,
-    pub(crate) endpoint: Option<RemoteEndpoint>,
+pub struct Placement {
+    /// In process, in a child process, or elsewhere.
+    pub location: Location,
+    /// The node it runs on, when it is not the host's.
+    pub node: Option<String>,
+    /// How the host reaches it, and what it last heard.
+    pub endpoint: Option<RemoteEndpoint>,
 }
 
 /// The plugins of a registry that run outside its process: they are given
 /// to the registry's build as descriptors made at run time, and asked where
-/// each one runs when it is reported. Implemented by the `remote` feature's
-/// `RemoteMembers`; a trait so that the registry itself does not depend on
-/// that feature.
-pub(crate) trait Members: Send + Sync + 'static {
+/// each one runs when it is reported. Implemented by `pegboard-remote`'s
+/// `RemoteMembers` (`pegboard::remote`); a trait so that the registry
+/// itself does not depend on that crate. Given to
+/// [`RegistryBuilder::members`](crate::RegistryBuilder::members).
+pub trait Members: Send + Sync + 'static {
     /// The members' descriptors, added to the registry's catalog.
     fn descriptors(&self) -> &[&'static PluginDescriptor];
     /// Where the plugin `id` runs, if it is a member.
     fn placement(&self, id: &str) -> Option<Placement>;
-    /// For the members' own factories, which know the concrete type.
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    /// For the members' own factories, which know the concrete type
+    /// (they reach it from [`Registry::members`](crate::Registry::members)).
     fn as_any(&self) -> &dyn Any;
 }

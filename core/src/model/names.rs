@@ -5,6 +5,7 @@
 /// Whether `name` is a valid kind or plugin name: `[a-z0-9][a-z0-9_-]*`.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// assert!(pegboard::is_valid_name("keywords-v2"));
 /// assert!(!pegboard::is_valid_name("Keywords"));
 /// assert!(!pegboard::is_valid_name("-keywords"));

@@ -23,6 +23,7 @@
 //! stuck?".
 //!
 //! ```
+//! # extern crate pegboard_core as pegboard;
 //! use pegboard::order::{DepGraph, Status, resolve};
 //!
 //! // 1 and 2 need 0; 3 needs 1 and 2.

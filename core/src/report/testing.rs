@@ -13,6 +13,7 @@ use crate::supervise::registry::Registry;
 /// plugin crates as the application:
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// // tests/composition.rs of the application, under `#[test]`:
 /// fn composition_is_sound() {
 ///     pegboard::testing::assert_composition_sound();

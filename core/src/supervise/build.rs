@@ -59,12 +59,18 @@ impl RegistryBuilder {
         self
     }
 
-    /// Adds plugins that run outside this process (the `remote` feature's
-    /// `RegistryBuilder::remote`).
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn members(mut self, members: Arc<dyn Members>) -> Self {
+    /// Adds plugins that run outside this process, declared by a
+    /// [`Members`] source (see [`extend`](crate::extend)); the registry
+    /// validates, orders, builds and reports them like compiled-in ones.
+    pub fn members(mut self, members: Arc<dyn Members>) -> Self {
         self.members = Some(members);
         self
+    }
+
+    /// Adds the plugins declared in `members`, which run outside this
+    /// process: `pegboard::remote::RemoteMembers` (feature `remote`).
+    pub fn remote<M: Members + Clone>(self, members: &M) -> Self {
+        self.members(Arc::new(members.clone()))
     }
 
     /// Discovers, validates and orders the plugins: one call per stage of

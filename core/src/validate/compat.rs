@@ -129,7 +129,7 @@ fn remember_good(version: &'static str, api: &'static str) {
 /// borrowed from the descriptor, its empty defaults allocate nothing) and no
 /// compilation. The schema of a config type is generated once however many
 /// plugins use it, and the validator compiles it once.
-pub(crate) fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<(usize, Failure)>) {
+pub fn config_validator(catalog: &Catalog) -> (ConfigValidator, Vec<(usize, Failure)>) {
     let mut failures = Vec::new();
     // Schemas by generating function. Equal pointers mean the same code, so
     // the same schema; one type seen through two pointers just generates

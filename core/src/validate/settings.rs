@@ -180,6 +180,7 @@ impl Restart {
     /// down to a whole millisecond and capped at `backoff_max_ms`.
     ///
     /// ```
+    /// # extern crate pegboard_core as pegboard;
     /// use pegboard::settings::Restart;
     /// use std::time::Duration;
     ///
@@ -326,6 +327,7 @@ impl Settings {
     /// overrides laid over them.
     ///
     /// ```
+    /// # extern crate pegboard_core as pegboard;
     /// use pegboard::config::{ConfigValidator, Document, PluginSchema};
     ///
     /// let empty = || serde_json::json!({});

@@ -54,6 +54,7 @@
 //! them through [`guard`] to give them the same protection:
 //!
 //! ```standalone_crate
+//! # extern crate pegboard_core as pegboard;
 //! use std::sync::Arc;
 //!
 //! use axum::Router;
@@ -157,6 +158,7 @@ const LOG_TARGET: &str = "pegboard::http";
 /// of the whole surface.
 ///
 /// ```standalone_crate
+/// # extern crate pegboard_core as pegboard;
 /// use axum::Router;
 /// use axum::routing::get;
 /// use pegboard::http::Routes;

@@ -15,6 +15,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// The token is never shown by `Debug`.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// use pegboard::http::HttpOptions;
 ///
 /// let options = HttpOptions::new()

@@ -28,6 +28,7 @@ use once_cell::race::OnceBox;
 /// [`instantiate_all`](Self::instantiate_all).
 ///
 /// ```standalone_crate
+/// # extern crate pegboard_core as pegboard;
 /// #[pegboard::kind]
 /// pub trait Greeter {
 ///     fn greet(&self, who: &str) -> String;
@@ -350,9 +351,8 @@ impl Registry {
     }
 
     /// The plugins declared to run outside this process (see
-    /// [`RegistryBuilder::members`]).
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn members(&self) -> Option<&Arc<dyn Members>> {
+    /// [`RegistryBuilder::members`](crate::RegistryBuilder::members)).
+    pub fn members(&self) -> Option<&Arc<dyn Members>> {
         self.members.as_ref()
     }
 

@@ -2,6 +2,7 @@
 //! health, restart the ones that fail, and stop everything in reverse order.
 //!
 //! ```standalone_crate
+//! # extern crate pegboard_core as pegboard;
 //! use std::sync::Arc;
 //!
 //! #[pegboard::kind]

@@ -16,6 +16,7 @@ const LOG_TARGET: &str = "pegboard::supervisor::signal";
 /// within a Tokio runtime.
 ///
 /// ```no_run
+/// # extern crate pegboard_core as pegboard;
 /// # async fn f(supervisor: pegboard::Supervisor) {
 /// pegboard::supervisor::shutdown_signal().await;
 /// supervisor.shutdown().await;
@@ -59,10 +60,11 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
 /// called, or [`Shutdown::trigger`].
 ///
 /// The command line's `run` listens before it starts any plugin and hands
-/// a clone to the host's serve hook ([`RunContext`](crate::cli::RunContext)),
+/// a clone to the host's serve hook (`pegboard::cli::RunContext`),
 /// so a SIGTERM during start-up stops the host in order instead of killing it.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let shutdown = pegboard::supervisor::Shutdown::listen();

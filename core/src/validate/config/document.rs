@@ -18,6 +18,7 @@ use crate::model::config_error::ConfigError;
 /// [`as_json`](Self::as_json) borrows it.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// use pegboard::config::Document;
 ///
 /// let doc = Document::from_toml_str("[server]\nport = 8080\n\n[plugins.store.memory]\ncapacity = 5\n")?;
@@ -111,6 +112,7 @@ impl Document {
     /// are ignored here); it should be preferred when a validator is at hand.
     ///
     /// ```
+    /// # extern crate pegboard_core as pegboard;
     /// use pegboard::config::Document;
     ///
     /// let mut doc = Document::empty();
@@ -220,6 +222,7 @@ impl Document {
 /// `std::env::vars`.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// let mut doc = pegboard::config::Document::empty();
 /// let errors = doc.apply_env(pegboard::config::env_vars());
 /// # let _ = errors;

@@ -40,6 +40,7 @@ impl<K: AsRef<str>, V: AsRef<str>> EnvPair for &(K, V) {
 /// `PEGBOARD_TIMEOUT_<KIND>_MS`, the kind upper-cased with `-` written as `_`.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// assert_eq!(pegboard::config::timeout_variable("store"), "PEGBOARD_TIMEOUT_STORE_MS");
 /// assert_eq!(
 ///     pegboard::config::timeout_variable("text-filter"),

@@ -46,6 +46,7 @@
 //! in a plugin's `supervision` fail only that plugin.
 //!
 //! ```
+//! # extern crate pegboard_core as pegboard;
 //! use pegboard::config::{ConfigValidator, Document, PluginSchema};
 //! use serde_json::json;
 //! use std::sync::Arc;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 /// schema (the same [`Arc`], or equal values) share one compiled validator.
 ///
 /// ```
+/// # extern crate pegboard_core as pegboard;
 /// use pegboard::config::PluginSchema;
 ///
 /// let plugin = PluginSchema::new("store", "memory", None, serde_json::json!({}));

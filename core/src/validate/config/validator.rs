@@ -168,6 +168,7 @@ impl ConfigValidator {
     /// ignored, and of two sections with the same name the first is kept.
     ///
     /// ```
+    /// # extern crate pegboard_core as pegboard;
     /// use pegboard::config::{ConfigValidator, Document};
     /// use serde_json::json;
     ///

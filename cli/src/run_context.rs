@@ -1,0 +1,28 @@
+//! What the host's serve hook is given once the plugins run.
+
+use std::sync::Arc;
+
+use pegboard_core::Registry;
+use pegboard_core::config::Document;
+
+/// What a host's [`Cli::serve`](crate::Cli::serve) function gets: the
+/// running composition, the whole config document (for the host's own
+/// sections) and `--listen`.
+pub struct RunContext {
+    /// The registry, its plugins started.
+    pub registry: Arc<Registry>,
+    /// The configuration document (`[server]` and other host sections).
+    pub document: Document,
+    /// `--listen ADDR`, if given.
+    pub listen: Option<String>,
+    /// Resolves when the host is asked to stop (SIGINT, SIGTERM), listened
+    /// to since before the plugins started: serve until
+    /// `shutdown.clone().requested()` (e.g. axum's `with_graceful_shutdown`).
+    pub shutdown: pegboard_core::supervisor::Shutdown,
+}
+
+pub(super) type ServeFn = Box<
+    dyn Fn(RunContext) -> pegboard_core::BoxFuture<'static, Result<(), pegboard_core::BoxError>>
+        + Send
+        + Sync,
+>;
