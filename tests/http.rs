@@ -566,16 +566,56 @@ async fn http_a_routes_plugin_whose_router_panics_is_skipped() {
 }
 
 #[tokio::test]
-async fn http_routes_of_plugins_that_are_not_up_are_not_mounted() {
+async fn http_routes_of_a_plugin_that_is_not_up_answer_503_naming_it() {
     let (registry, supervisor) = start(&["routes.echo"]).await;
     supervisor.shutdown().await;
     let app = pegboard::http::router(registry, HttpOptions::new());
-    let answer = get_(&app, "/api/echo/hello").await;
-    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    for path in ["/api/echo/hello", "/api/echo"] {
+        let answer = get_(&app, path).await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_json_content_type(&answer);
+        assert_eq!(
+            answer.json(),
+            json!({"error": "plugin not running", "plugin_id": "routes.echo", "state": "stopped"})
+        );
+    }
+    // A path that only starts like the base path is not the plugin's.
     assert_eq!(
-        answer.json(),
-        json!({"error": "not found", "path": "/api/echo/hello"})
+        get_(&app, "/api/echoes").await.status,
+        StatusCode::NOT_FOUND
     );
+}
+
+/// The router is built before the plugins start (a host serves during
+/// start-up): a `routes` plugin's routes answer 503 until it is up, then
+/// its own answers, with no new router.
+#[tokio::test]
+async fn http_a_router_built_before_start_serves_the_routes_once_up() {
+    let descriptors =
+        pegboard::discover::compiled_in().filter(|d| d.kind() == "routes" && d.name() == "echo");
+    let registry = Arc::new(
+        Registry::builder()
+            .descriptors(descriptors)
+            .build()
+            .unwrap(),
+    );
+    let app = pegboard::http::router(registry.clone(), HttpOptions::new());
+    let before = get_(&app, "/api/echo/hello").await;
+    assert_eq!(before.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(before.json()["state"], "configured");
+    assert_eq!(
+        get_(&app, "/readyz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    let supervisor = Supervisor::new(registry);
+    supervisor.start().await;
+    let after = get_(&app, "/api/echo/hello").await;
+    assert_eq!(
+        (after.status, after.text.as_str()),
+        (StatusCode::OK, "hello")
+    );
+    assert_eq!(get_(&app, "/readyz").await.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -37,11 +37,52 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
+/// The 503 of a request that needs the store while it is not up: names
+/// the plugin and its state (`starting` while the host starts, `failed`,
+/// `disabled`, ...).
+struct StoreUnavailable {
+    plugin_id: String,
+    state: &'static str,
+    error: String,
+}
+
+impl IntoResponse for StoreUnavailable {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.error,
+            "plugin_id": self.plugin_id,
+            "state": self.state,
+        });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
+}
+
 impl Api {
-    fn store(&self) -> Result<Arc<dyn Store>, String> {
-        self.registry
-            .get::<dyn Store>(&self.store)
-            .map_err(|e| format!("store unavailable: {e}"))
+    /// The store, if it is up.
+    fn store(&self) -> Result<Arc<dyn Store>, StoreUnavailable> {
+        let plugin_id = format!("{}.{}", <dyn Store as pegboard::Kind>::NAME, self.store);
+        let (state, error) = match self.registry.state(&plugin_id) {
+            Some(state) if state.is_up() => match self.registry.get::<dyn Store>(&self.store) {
+                Ok(store) => return Ok(store),
+                Err(e) => ("failed", format!("store unavailable: {e}")),
+            },
+            Some(state) => (
+                state.as_str(),
+                format!(
+                    "store unavailable: plugin `{plugin_id}` is {}",
+                    state.as_str()
+                ),
+            ),
+            None => (
+                "absent",
+                format!("store unavailable: no plugin `{plugin_id}` in this build"),
+            ),
+        };
+        Err(StoreUnavailable {
+            plugin_id,
+            state,
+            error,
+        })
     }
 }
 
@@ -67,7 +108,7 @@ async fn create(
     };
     let store = match api.store() {
         Ok(store) => store,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(unavailable) => return unavailable.into_response(),
     };
     let text: Arc<str> = Arc::from(new.text.as_str());
     let outcome = {
@@ -110,7 +151,7 @@ async fn create(
 async fn read(State(api): State<Api>, Path(id): Path<String>) -> Response {
     let store = match api.store() {
         Ok(store) => store,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(unavailable) => return unavailable.into_response(),
     };
     match store.get(&id) {
         Ok(Some(document)) => (StatusCode::OK, Json(document)).into_response(),

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 struct Server {
     child: Option<Child>,
     base: String,
-    /// Keeps the stdout reader's channel open for the process's life.
-    _lines: mpsc::Receiver<String>,
+    /// Its stdout, line by line (the channel stays open for its life).
+    lines: mpsc::Receiver<String>,
 }
 
 impl Drop for Server {
@@ -32,7 +32,17 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Starts the binary and returns once it serves and its plugins'
+    /// start is over (the "N of M plugins running" line).
     fn start(binary: &Path, dir: &Path, config: Option<&str>, env: &[(&str, &str)]) -> Server {
+        let server = Server::serving(binary, dir, config, env);
+        server.wait_for("plugins running");
+        server
+    }
+
+    /// Starts the binary and returns as soon as it serves: its plugins may
+    /// still be starting.
+    fn serving(binary: &Path, dir: &Path, config: Option<&str>, env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(binary);
         cmd.current_dir(dir)
             .args(["--listen", "127.0.0.1:0"])
@@ -68,7 +78,20 @@ impl Server {
         Server {
             child: Some(child),
             base,
-            _lines: lines,
+            lines,
+        }
+    }
+
+    /// Waits (at most a minute) for a line of stdout containing `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("no line with `{needle}` on stdout: {e}"));
+            if line.contains(needle) {
+                return line;
+            }
         }
     }
 
@@ -433,5 +456,70 @@ fn an_invalid_config_file_exits_before_serving_with_every_error() {
         "/plugins/classifier/keywords/max_tags",
     ] {
         assert!(err.contains(path), "{path} in\n{err}");
+    }
+}
+
+/// Seed 000: the operator surface answers while a plugin's start hangs,
+/// and says which plugin is not up; what depends on it answers 503 naming
+/// it. SIGTERM during the hang stops the host without waiting out the start
+/// timeout (set to ten minutes here, so a pass cannot be its expiry).
+#[tokio::test]
+async fn the_surface_answers_while_a_start_hangs() {
+    let dir = temp_dir("start-hang");
+    let config = "[server]\nstore = \"file\"\n\n[plugins.store.file]\nenabled = false\n\n\
+                  [plugins.classifier.chaos]\non_start = \"hang\"\n\
+                  supervision = { start_timeout_ms = 600000 }\n";
+    let server = Server::serving(&chaos_binary(), &dir, Some(config), &[]);
+
+    assert_eq!(
+        get(server.url("/healthz")).await,
+        (200, json!({"status": "ok"}))
+    );
+    // The hanging start holds its level; `routes.stats` (the next level,
+    // it depends on the stores) waits behind it.
+    let (status, ready) = poll(&server, "/readyz", |(_, ready)| {
+        ready["plugins"]["classifier.keywords"] == true
+    })
+    .await;
+    assert_eq!(status, 503);
+    assert_eq!(ready["status"], "not_ready");
+    assert_eq!(ready["plugins"]["classifier.chaos"], false);
+    assert_eq!(ready["plugins"]["routes.stats"], false);
+
+    let (status, list) = get(server.url("/api/plugins")).await;
+    assert_eq!(status, 200);
+    assert_eq!(plugin(&list, "classifier.chaos")["state"], "starting");
+    assert_eq!(plugin(&list, "routes.stats")["state"], "configured");
+    assert_eq!(plugin(&list, "store.file")["state"], "disabled");
+
+    // A `routes` plugin that is not up: 503 naming it, not a 404.
+    let (status, stats) = get(server.url("/api/stats")).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        stats,
+        json!({"error": "plugin not running", "plugin_id": "routes.stats", "state": "configured"})
+    );
+    // The configured store is not running: 503 naming it.
+    let (status, created) = post(server.url("/api/v1/documents"), json!({"text": "hi"})).await;
+    assert_eq!(status, 503);
+    assert_eq!(created["plugin_id"], "store.file");
+    assert_eq!(created["state"], "disabled");
+    assert!(
+        created["error"].as_str().unwrap().contains("store.file"),
+        "{created}"
+    );
+
+    assert_eq!(server.terminate(), Some(0));
+}
+
+/// Polls `path` until `done` holds of its answer (at most 60 s).
+async fn poll(server: &Server, path: &str, done: impl Fn(&(u16, Value)) -> bool) -> (u16, Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = get(server.url(path)).await;
+        if done(&answer) || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

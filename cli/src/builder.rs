@@ -83,10 +83,13 @@ impl Cli {
         self
     }
 
-    /// What `run` does once the plugins are started: typically bind a
-    /// listener and serve until [`RunContext::shutdown`] is requested. When it returns, the plugins are stopped (reverse order) and
-    /// the process exits (non-zero if it returned an error). Without it, `run`
-    /// waits for SIGINT/SIGTERM.
+    /// What `run` serves: typically bind a listener and serve until
+    /// [`RunContext::shutdown`] is requested. It is called before the
+    /// plugins start and runs while they do, so the surface answers during
+    /// start-up (see [`RunContext`]). Once it has returned and the plugins'
+    /// start is over, they are stopped (reverse order) and the process exits
+    /// (non-zero if it returned an error). Without it, `run` waits for
+    /// SIGINT/SIGTERM.
     pub fn serve<F, Fut>(mut self, serve: F) -> Self
     where
         F: Fn(RunContext) -> Fut + Send + Sync + 'static,

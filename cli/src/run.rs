@@ -50,26 +50,44 @@ impl Cli {
             let shutdown = pegboard_core::supervisor::Shutdown::listen();
             let registry = Arc::new(self.running_registry(&document, out).await?);
             let supervisor = Supervisor::new(registry.clone());
-            let report = supervisor.start().await;
-            written(list::table(&registry, self.linked.as_ref(), out))?;
-            written(writeln!(
-                out,
-                "\n{} of {} plugins running (backend: {}); Ctrl-C or SIGTERM stops them",
-                report.running.len(),
-                registry.catalog().len(),
-                pegboard_core::discover::BACKEND
-            ))?;
-            written(out.flush())?;
-            let served = match &self.serve {
-                Some(serve) => {
-                    let ctx = RunContext {
-                        registry: registry.clone(),
-                        document,
-                        listen,
-                        shutdown: shutdown.clone(),
-                    };
-                    serve(ctx).await
+            // The host serves before the plugins start, so that its
+            // operator surface answers while they do: a start hook that
+            // hangs until its timeout must not leave it dark.
+            let serving = self.serve.as_ref().map(|serve| {
+                tokio::spawn(serve(RunContext {
+                    registry: registry.clone(),
+                    document,
+                    listen,
+                    shutdown: shutdown.clone(),
+                }))
+            });
+            // A stop requested while a start hook hangs ends the start
+            // (its hooks are cancelled) rather than waiting out its timeout.
+            let started = tokio::select! {
+                report = supervisor.start() => Some(report),
+                () = shutdown.clone().requested() => None,
+            };
+            match started {
+                Some(report) => {
+                    written(list::table(&registry, self.linked.as_ref(), out))?;
+                    written(writeln!(
+                        out,
+                        "\n{} of {} plugins running (backend: {}); Ctrl-C or SIGTERM stops them",
+                        report.running.len(),
+                        registry.catalog().len(),
+                        pegboard_core::discover::BACKEND
+                    ))?;
                 }
+                None => written(writeln!(
+                    out,
+                    "stop requested while the plugins were starting"
+                ))?,
+            }
+            written(out.flush())?;
+            let served = match serving {
+                Some(serving) => serving
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the serve hook panicked: {e}").into())),
                 None => {
                     shutdown.requested().await;
                     Ok(())

@@ -6,10 +6,16 @@ use pegboard_core::Registry;
 use pegboard_core::config::Document;
 
 /// What a host's [`Cli::serve`](crate::Cli::serve) function gets: the
-/// running composition, the whole config document (for the host's own
-/// sections) and `--listen`.
+/// composition, the whole config document (for the host's own sections)
+/// and `--listen`.
+///
+/// The hook is called **before** the plugins start, and runs while they
+/// do, so that the host's operator surface answers at once (`/healthz`
+/// 200, `/readyz` 503 listing the plugins still `starting`): serve at once,
+/// read the registry on every request, and answer 503 for what needs a
+/// plugin that is not up yet.
 pub struct RunContext {
-    /// The registry, its plugins started.
+    /// The registry; its plugins are starting, or running once started.
     pub registry: Arc<Registry>,
     /// The configuration document (`[server]` and other host sections).
     pub document: Document,

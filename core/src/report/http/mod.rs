@@ -8,7 +8,7 @@
 //! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`) and `location` (`"in_process"`) |
 //! | `GET /api/v1/plugins/status` | admin diagnostics, only with `Authorization: Bearer <token>` (see below) |
 //! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::report::metrics::CONTENT_TYPE) |
-//! | `/api/<name>/...` | the router of each [`Routes`] plugin that is up when [`router`] is called |
+//! | `/api/<name>/...` | the router of the [`Routes`] plugin `<name>` while it is up; `503 {"error":"plugin not running","plugin_id":"routes.<name>","state":"starting"}` while it is not |
 //!
 //! Errors are JSON too: an unknown route is `404 {"error":"not found","path":"/x"}`,
 //! a wrong method `405 {"error":"method not allowed","method":"DELETE","path":"/healthz"}`
@@ -115,11 +115,12 @@
 //! ```
 
 mod auth;
+mod mounts;
 mod options;
+mod routes;
 mod views;
 
 use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use axum::Json;
@@ -136,9 +137,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tracing::Level;
 
+use mounts::{Mounts, not_found};
 pub use options::{ADMIN_TOKEN_VAR, DEFAULT_BODY_LIMIT, HttpOptions};
+pub use routes::Routes;
 
-use crate::model::kind::Kind;
 use crate::supervise::registry::Registry;
 use views::{PluginList, Readiness, StatusList};
 
@@ -146,50 +148,11 @@ use views::{PluginList, Readiness, StatusList};
 /// before the stage folders, so log filters keep working.
 const LOG_TARGET: &str = "pegboard::http";
 
-/// A plugin kind for HTTP routes (SPEC H5), named `routes`: the router of
-/// each `routes` plugin that is up is mounted (nested) under
-/// `/api/<name>/`, so plugin `routes.stats` serving `/tags` answers
-/// `GET /api/stats/tags`.
-///
-/// The names `plugins` and `v1` are reserved (they would shadow
-/// `/api/plugins` and `/api/v1/...`): plugins with those names are not
-/// mounted, and neither is a router whose `router()` panics; both are logged
-/// as `http.routes.skipped`. Handlers get the body limit and panic catching
-/// of the whole surface.
-///
-/// ```standalone_crate
-/// # extern crate pegboard_core as pegboard;
-/// use axum::Router;
-/// use axum::routing::get;
-/// use pegboard::http::Routes;
-///
-/// /// Counts by tag, under `/api/stats/`.
-/// #[derive(Default)]
-/// #[pegboard::plugin(name = "stats", version = "0.1.0", api = "0.1", kind = Routes)]
-/// pub struct Stats;
-///
-/// impl Routes for Stats {
-///     fn router(&self) -> Router {
-///         Router::new().route("/tags", get(|| async { "{}" }))
-///     }
-/// }
-///
-/// assert_eq!(<dyn Routes as pegboard::Kind>::NAME, "routes");
-/// ```
-#[pegboard::kind]
-pub trait Routes {
-    /// The plugin's routes, relative to its base path `/api/<name>`.
-    /// Called once per [`router`] call.
-    fn router(&self) -> Router;
-}
-
-/// Plugin names that would shadow the surface's own `/api/...` routes.
-const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
-
 /// What the operator handlers share.
 struct Shared {
     registry: Arc<Registry>,
     admin_token: Option<String>,
+    mounts: Mounts,
 }
 
 type AppState = Arc<Shared>;
@@ -199,20 +162,21 @@ type AppState = Arc<Shared>;
 /// errors of [`guard`] applied. Merge the host's routes into it:
 /// `pegboard::http::router(registry.clone(), HttpOptions::new()).merge(my_routes)`.
 ///
-/// The health, readiness, plugin, status and metrics routes read the
-/// registry on every request. The [`Routes`] plugins, however, are mounted
-/// when this function runs: call it after the
-/// [`Supervisor`](crate::supervise::supervisor::Supervisor) has started the plugins, and the router
-/// reflects the `routes` plugins that were up at that moment (a plugin that
-/// fails later keeps its routes; one that comes up later has none until the
-/// router is built again).
+/// Every route reads the registry on every request, so build and serve
+/// the router before the
+/// [`Supervisor`](crate::supervise::supervisor::Supervisor) starts the
+/// plugins: `/healthz` answers at once, `/readyz` says 503 and which
+/// plugins are not up yet, `/api/plugins` shows them `starting`. A
+/// [`Routes`] plugin's routes answer while it is up, and 503 naming it while
+/// it is not (its router is built at the first request it can answer).
 ///
-/// The router has a fallback (the JSON 404), so merge only routers without
-/// one; routes merged in must not overlap the ones here (axum panics on
+/// The router has a fallback (the JSON 404, and the `routes` plugins'
+/// routes), so merge only routers without one; routes merged in must not overlap the ones here (axum panics on
 /// overlapping routes).
 pub fn router(registry: Arc<Registry>, options: HttpOptions) -> Router {
     let shared = Arc::new(Shared {
-        registry: Arc::clone(&registry),
+        mounts: Mounts::of(&registry),
+        registry,
         admin_token: options.token().map(str::to_owned),
     });
     let mut operator: Router<AppState> = Router::new()
@@ -223,7 +187,7 @@ pub fn router(registry: Arc<Registry>, options: HttpOptions) -> Router {
     if shared.admin_token.is_some() {
         operator = operator.route("/api/v1/plugins/status", get(status));
     }
-    let app = mount_routes(operator.with_state(shared), &registry).fallback(not_found);
+    let app = operator.fallback(fallback).with_state(shared);
     guard(app, &options)
 }
 
@@ -246,45 +210,16 @@ where
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
-/// Nests the router of every `routes` plugin that is up at `/api/<name>`.
-fn mount_routes(mut app: Router, registry: &Registry) -> Router {
-    for info in registry.plugins() {
-        if info.kind != <dyn Routes as Kind>::NAME || !info.state.is_up() {
-            continue;
-        }
-        let skip = |why: &str| {
-            tracing::event!(
-                name: "http.routes.skipped",
-                target: LOG_TARGET, Level::WARN,
-                plugin_id = info.id.as_str(),
-                error = why,
-                "http.routes.skipped"
-            );
-        };
-        if RESERVED_NAMES.contains(&info.name) {
-            skip("the name is reserved by the operator routes under /api");
-            continue;
-        }
-        let plugin = match registry.get::<dyn Routes>(info.name) {
-            Ok(plugin) => plugin,
-            Err(e) => {
-                skip(&e.to_string());
-                continue;
-            }
-        };
-        let path = format!("/api/{}", info.name);
-        // The router comes from plugin code and axum panics on bad routes:
-        // neither may take the surface down.
-        let mounted = catch_unwind(AssertUnwindSafe(|| {
-            Router::new().nest(&path, plugin.router())
-        }))
-        .and_then(|nested| catch_unwind(AssertUnwindSafe(|| app.clone().merge(nested))));
-        match mounted {
-            Ok(merged) => app = merged,
-            Err(payload) => skip(&crate::model::error::panic_message(&*payload)),
-        }
+/// A `routes` plugin's route (see [`Routes`]), or the JSON 404.
+async fn fallback(
+    State(shared): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+) -> Response {
+    match shared.mounts.answer(&shared.registry, request).await {
+        Some(response) => response,
+        None => not_found(uri.path()),
     }
-    app
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -334,13 +269,6 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         shared.registry.metrics().render(),
     )
         .into_response()
-}
-
-async fn not_found(OriginalUri(uri): OriginalUri) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        json!({"error": "not found", "path": uri.path()}),
-    )
 }
 
 /// A JSON error answer.
