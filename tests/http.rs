@@ -328,7 +328,7 @@ async fn http_api_plugins_lists_every_plugin_with_its_metadata_and_reason() {
 
     let strict = plugin(&list, "probe.strict");
     assert_eq!(strict["state"], "failed");
-    assert_eq!(strict["reason"], "config");
+    assert_eq!(strict["reason"], "invalid_config");
 
     for p in list["plugins"].as_array().unwrap() {
         for field in [
@@ -461,7 +461,7 @@ async fn http_admin_status_reports_every_plugin_with_counters() {
     let strict = plugin(&list, "probe.strict");
     assert_eq!(strict["enabled"], true);
     assert_eq!(strict["validation"]["status"], "failed");
-    assert_eq!(strict["validation"]["reason"], "config");
+    assert_eq!(strict["validation"]["reason"], "invalid_config");
     let message = strict["validation"]["message"].as_str().unwrap();
     assert!(message.contains("/limit"), "{message}");
     assert!(

@@ -50,6 +50,7 @@ impl Lifecycle for Sleepy {
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Default)]
 pub struct StrictConfig {
     level: u8,
+    volume: u8,
 }
 
 #[pegboard::plugin(name = "strict", version = "0.1.0", api = "0.1", kind = Echo, config = StrictConfig)]
@@ -71,10 +72,14 @@ async fn events_have_stable_names_and_fields() {
     let subscriber = tracing_subscriber::registry().with(capture.clone());
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let config = "[dispatch.echo]\ntimeout_ms = 20\n[plugins.echo.strict]\nlevel = \"high\"\n";
+    let config =
+        "[dispatch.echo]\ntimeout_ms = 20\n[plugins.echo.strict]\nlevel = \"high\"\nvolume = -1\n";
+    // An override for a kind that does not exist is a warning, not a
+    // refusal of the composition.
     let registry = Arc::new(
         Registry::builder()
             .config(Document::from_toml_str(config).unwrap())
+            .env([("PEGBOARD_TIMEOUT_ECHOO_MS", "5")])
             .build()
             .unwrap(),
     );
@@ -98,9 +103,28 @@ async fn events_have_stable_names_and_fields() {
             .clone()
     };
 
-    let v = find("plugin.registry.validation_error", "echo.strict");
-    assert_eq!(v["error_type"], "config");
-    assert!(v["error"].contains("/plugins/echo/strict/level"), "{v:?}");
+    // One event per error of the plugin's section.
+    let strict: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            e.name == "plugin.registry.validation_error"
+                && e.fields.get("plugin_id").map(String::as_str) == Some("echo.strict")
+        })
+        .collect();
+    assert_eq!(strict.len(), 2, "{strict:#?}");
+    for (e, path) in strict
+        .iter()
+        .zip(["/plugins/echo/strict/level", "/plugins/echo/strict/volume"])
+    {
+        assert_eq!(e.fields["error_type"], "invalid_config");
+        assert!(e.fields["error"].contains(path), "{path}: {e:?}");
+    }
+    let warning = events
+        .iter()
+        .find(|e| e.name == "plugin.registry.validation_warning")
+        .unwrap_or_else(|| panic!("no validation_warning in {events:#?}"));
+    assert_eq!(warning.fields["error_type"], "unknown_kind");
+    assert_eq!(warning.fields["suggestion"], "PEGBOARD_TIMEOUT_ECHO_MS");
 
     for plugin in ["echo.fine", "echo.grumpy", "echo.sleepy"] {
         let start = find("plugin.dispatch.start", plugin);
@@ -136,7 +160,7 @@ async fn events_have_stable_names_and_fields() {
         assert_eq!(e["state"], name.trim_start_matches("plugin.lifecycle."));
     }
     let failed = find("plugin.lifecycle.failed", "echo.strict");
-    assert_eq!(failed["error_type"], "config");
+    assert_eq!(failed["error_type"], "invalid_config");
 
     // Log filters name the target (`RUST_LOG=pegboard::telemetry=debug`), so
     // it stays what it was when the events were first documented, wherever

@@ -145,7 +145,7 @@ async fn half_broken_in_every_way_the_rest_runs() {
     }
 
     let expect = [
-        ("worker.bad-config", PluginState::Failed, "config"),
+        ("worker.bad-config", PluginState::Failed, "invalid_config"),
         ("worker.orphan", PluginState::Failed, "missing_dependency"),
         ("worker.ping", PluginState::Failed, "cycle"),
         ("worker.pong", PluginState::Failed, "cycle"),

@@ -20,6 +20,8 @@ struct Server {
     base: String,
     /// Its stdout, line by line (the channel stays open for its life).
     lines: mpsc::Receiver<String>,
+    /// What it printed before it served (warnings about the config).
+    early: Vec<String>,
 }
 
 impl Drop for Server {
@@ -67,6 +69,7 @@ impl Server {
                 let _ = tx.send(line);
             }
         });
+        let mut early = Vec::new();
         let base = loop {
             let line = lines
                 .recv_timeout(Duration::from_secs(60))
@@ -74,11 +77,13 @@ impl Server {
             if let Some(addr) = line.strip_prefix("listening on ") {
                 break addr.to_owned();
             }
+            early.push(line);
         };
         Server {
             child: Some(child),
             base,
             lines,
+            early,
         }
     }
 
@@ -521,5 +526,94 @@ async fn poll(server: &Server, path: &str, done: impl Fn(&(u16, Value)) -> bool)
             return answer;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue 15: a plugin's invalid section fails that plugin alone (reason
+/// `invalid_config`, every error listed), and the rest run; an override
+/// variable for a kind that does not exist is a warning with a did-you-mean.
+#[tokio::test]
+async fn a_bad_plugin_section_fails_only_that_plugin() {
+    let dir = temp_dir("bad-section");
+    let config = "[plugins.store.memory]\ncapacity = \"lots\"\n";
+    let env = [("PEGBOARD_TIMEOUT_CLASIFIER_MS", "500")];
+    let server = Server::start(&default_binary(), &dir, Some(config), &env);
+    let warnings = server.early.join("\n");
+    assert!(
+        warnings.contains("warning:") && warnings.contains("/plugins/store/memory/capacity"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("PEGBOARD_TIMEOUT_CLASSIFIER_MS"),
+        "the did-you-mean: {warnings}"
+    );
+
+    let (_, list) = get(server.url("/api/plugins")).await;
+    let memory = plugin(&list, "store.memory");
+    assert_eq!(memory["state"], "failed");
+    assert_eq!(memory["reason"], "invalid_config");
+    assert!(
+        memory["failure"].to_string().contains("capacity"),
+        "{memory}"
+    );
+    assert_eq!(plugin(&list, "classifier.keywords")["state"], "running");
+    let (status, ready) = get(server.url("/readyz")).await;
+    assert_eq!(status, 503);
+    assert_eq!(ready["plugins"]["store.memory"], false);
+    // The app's store is the failed one: its API says so.
+    let (status, answer) = post(server.url("/api/v1/documents"), json!({"text": "hi"})).await;
+    assert_eq!(
+        (status, &answer["plugin_id"], &answer["state"]),
+        (503, &json!("store.memory"), &json!("failed"))
+    );
+    assert_eq!(server.terminate(), Some(0));
+}
+
+/// `run --strict`, or `[host] strict = true`, refuses what plain `run`
+/// tolerates: a plugin's bad section, an override for an unknown kind.
+#[test]
+fn run_strict_refuses_a_bad_plugin_section_or_an_unknown_kind() {
+    let dir = temp_dir("strict");
+    /// The config file, the arguments, the environment, what stderr names.
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 3] = [
+        (
+            "[plugins.store.memory]\ncapacity = \"lots\"\n",
+            &["run", "--strict"],
+            &[],
+            "/plugins/store/memory/capacity",
+        ),
+        (
+            "[host]\nstrict = true\n[plugins.store.memory]\ncapacity = \"lots\"\n",
+            &["run"],
+            &[],
+            "/plugins/store/memory/capacity",
+        ),
+        (
+            "",
+            &["run", "--strict"],
+            &[("PEGBOARD_TIMEOUT_CLASIFIER_MS", "500")],
+            "PEGBOARD_TIMEOUT_CLASSIFIER_MS",
+        ),
+    ];
+    for (config, args, env, needle) in cases {
+        let path = dir.join("strict.toml");
+        std::fs::write(&path, config).unwrap();
+        let out = Command::new(default_binary())
+            .current_dir(&dir)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--config",
+                path.to_str().unwrap(),
+            ])
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?} {config}: {err}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+        assert!(err.contains(needle), "{needle} in\n{err}");
     }
 }

@@ -25,7 +25,13 @@ pub(super) struct Args {
 #[derive(Subcommand)]
 pub(super) enum Command {
     /// Start the plugins and supervise them until SIGINT/SIGTERM (the default command).
-    Run,
+    Run {
+        /// Refuse to start when any plugin's config section is invalid (or an
+        /// override variable names no kind), as `[host] strict = true` does;
+        /// without it such a plugin fails alone and the rest run.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Inspect the compiled-in plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),

@@ -4,6 +4,7 @@
 use pegboard_core::Linked;
 use pegboard_core::PluginDescriptor;
 
+use super::host;
 #[cfg(feature = "remote")]
 use super::remote;
 use super::run_context::{RunContext, ServeFn};
@@ -31,7 +32,10 @@ impl Cli {
             serve: None,
             descriptors: None,
             env: None,
-            sections: Vec::new(),
+            sections: vec![(
+                host::HostSection::NAME.to_owned(),
+                schemars::schema_for!(host::HostSection).to_value(),
+            )],
             linked: None,
             #[cfg(feature = "remote")]
             remote_kinds: Vec::new(),

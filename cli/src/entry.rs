@@ -62,8 +62,10 @@ impl Cli {
 
     fn dispatch(&self, args: Args, out: &mut dyn Write) -> Result<(), Failed> {
         let config = args.config.as_deref();
-        match args.command.unwrap_or(Command::Run) {
-            Command::Run => self.run_plugins(config, args.listen, args.log_format, out),
+        match args.command.unwrap_or(Command::Run { strict: false }) {
+            Command::Run { strict } => {
+                self.run_plugins(config, strict, args.listen, args.log_format, out)
+            }
             Command::Plugins(PluginsCommand::List { json }) => self.plugins_list(config, json, out),
             Command::Plugins(PluginsCommand::Graph { dot }) => self.plugins_graph(config, dot, out),
             Command::Config(ConfigCommand::Check { file }) => self.config_check(&file, out),

@@ -22,6 +22,7 @@ mod config_schema;
 mod entry;
 mod failed;
 mod graph;
+mod host;
 mod list;
 mod logging;
 #[cfg(feature = "remote")]

@@ -11,6 +11,7 @@ use pegboard_core::supervisor::Supervisor;
 
 use super::builder::Cli;
 use super::failed::{Failed, written};
+use super::host::HostSection;
 use super::list;
 use super::logging::{LogFormat, init_logging};
 use super::run_context::RunContext;
@@ -25,20 +26,23 @@ impl Cli {
     pub(super) fn run_plugins(
         &self,
         config: Option<&Path>,
+        strict: bool,
         listen: Option<String>,
         log_format: LogFormat,
         out: &mut dyn Write,
     ) -> Result<(), Failed> {
-        // A deploy with a broken config file fails before anything
-        // starts, with every error, rather than running half of it.
-        let document = match config {
-            Some(path) => {
-                let document = self.load(path)?;
-                self.checked(path, document.clone())?;
-                document
-            }
-            None => Document::empty(),
+        // A config file that cannot be read as a whole fails before
+        // anything starts, with every error. A plugin's bad section fails
+        // just that plugin, unless the host is strict.
+        let (path, document) = match config {
+            Some(path) => (path, self.load(path)?),
+            None => (Path::new("(no config file)"), Document::empty()),
         };
+        let strict = strict || HostSection::strict(&document);
+        let checked = self.checked(path, document.clone(), strict)?;
+        for warning in &checked.warnings {
+            written(writeln!(out, "warning: {warning}"))?;
+        }
         init_logging(log_format);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

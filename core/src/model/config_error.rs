@@ -24,7 +24,7 @@ pub struct ConfigError {
     pub path: String,
     /// The failed JSON-schema keyword (`type`, `minimum`, `required`,
     /// `additionalProperties`, `enum`, ...) or one of ours: `parse`,
-    /// `unknown_section`, `env`, `schema`.
+    /// `unknown_section`, `env`, `schema`, [`UNKNOWN_KIND`](Self::UNKNOWN_KIND).
     pub rule: String,
     /// The offending value (for an unknown field: that field's value; for an
     /// environment override: the variable's raw value).
@@ -40,6 +40,20 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The rule of a `PEGBOARD_TIMEOUT_<KIND>_MS` variable naming no kind
+    /// of the composition: a [lenient](Self::is_lenient) error.
+    pub const UNKNOWN_KIND: &'static str = "unknown_kind";
+
+    /// Whether this error is only a warning unless the host is strict: a
+    /// registry build logs it (`plugin.registry.validation_warning`, with its
+    /// did-you-mean) and goes on, and so does `run` without `--strict`;
+    /// `config check` and `run --strict` refuse it. Only an override
+    /// variable for a kind that does not exist is lenient: it changes
+    /// nothing that exists.
+    pub fn is_lenient(&self) -> bool {
+        self.rule == Self::UNKNOWN_KIND
+    }
+
     /// An error with the given rule, path and message, everything else empty.
     pub(crate) fn new(
         rule: impl Into<String>,

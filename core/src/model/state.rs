@@ -207,10 +207,10 @@ impl Failure {
         }
     }
 
-    /// A short machine-readable name (`"config"`, `"panic"`, ...).
+    /// A short machine-readable name (`"invalid_config"`, `"panic"`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
-            Failure::Config { .. } => "config",
+            Failure::Config { .. } => "invalid_config",
             Failure::IncompatibleApi { .. } => "incompatible_api",
             Failure::InvalidDescriptor { .. } => "invalid_descriptor",
             Failure::MissingDependency { .. } => "missing_dependency",

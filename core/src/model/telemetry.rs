@@ -98,6 +98,20 @@ pub(crate) fn validation_error(plugin_id: Option<&str>, error_type: &str, error:
     }
 }
 
+/// `plugin.registry.validation_warning`: a lenient config error (see
+/// [`ConfigError::is_lenient`](crate::model::config_error::ConfigError::is_lenient)),
+/// with its did-you-mean.
+pub(crate) fn validation_warning(error_type: &str, error: &str, suggestion: Option<&str>) {
+    tracing::event!(
+        name: "plugin.registry.validation_warning",
+        target: LOG_TARGET, Level::WARN,
+        error_type,
+        error,
+        suggestion,
+        "plugin.registry.validation_warning"
+    );
+}
+
 /// [`lifecycle`], computing the plugin id only when the event's level is
 /// enabled: a registry build emits one event per plugin, mostly at `DEBUG`,
 /// which most hosts do not record.

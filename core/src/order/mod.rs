@@ -231,7 +231,8 @@ pub(crate) fn order(catalog: &Catalog, mut initial: Initial) -> Ordered {
             }
         };
         match &failure {
-            Failure::Disabled | Failure::Blocked { .. } => {}
+            // A config failure was logged error by error when validated.
+            Failure::Disabled | Failure::Blocked { .. } | Failure::Config { .. } => {}
             f => telemetry::validation_error(Some(catalog.id(i)), f.kind(), &f.to_string()),
         }
         failures.push((i, failure));

@@ -87,6 +87,14 @@ fn validate_config(
     }
     let (validator, schema_failures) = compat::config_validator(catalog);
     let mut document_errors = validator.apply_env(&mut document, env);
+    // An override for a kind that does not exist changes nothing: a
+    // warning, not a reason to refuse the whole composition.
+    document_errors.retain(|e| {
+        if e.is_lenient() {
+            telemetry::validation_warning(&e.rule, &e.to_string(), e.suggestion.as_deref());
+        }
+        !e.is_lenient()
+    });
     let mut configs = Vec::new();
     let mut config_failures = Vec::new();
     let (errors, settings) = validator.validate_sections(&document, |i, plugin| {
@@ -103,7 +111,21 @@ fn validate_config(
         }
         match plugin.value {
             Ok(v) => configs.push((i, v)),
-            Err(errors) => config_failures.push((i, Failure::Config { errors })),
+            Err(errors) => {
+                // One event per error (the failure's kind, each error's
+                // path and message), as the document's are logged.
+                let failure = Failure::Config { errors };
+                if let Failure::Config { errors } = &failure {
+                    for e in errors {
+                        telemetry::validation_error(
+                            e.plugin.as_deref(),
+                            failure.kind(),
+                            &e.to_string(),
+                        );
+                    }
+                }
+                config_failures.push((i, failure));
+            }
         }
     });
     document_errors.extend(errors);

@@ -118,7 +118,7 @@ pub(super) struct StatusView {
 pub(super) struct Validation {
     /// `ok`, `failed`, or `skipped` (disabled plugins are not validated).
     pub status: &'static str,
-    /// The failure's kind (`"config"`), `null` unless failed.
+    /// The failure's kind (`"invalid_config"`), `null` unless failed.
     pub reason: Option<&'static str>,
     /// The failure's message, `null` unless failed.
     pub message: Option<String>,

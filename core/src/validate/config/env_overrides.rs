@@ -145,7 +145,7 @@ fn apply_timeout(
         };
         let suggestion = suggest(&wanted.to_lowercase(), kinds.iter().map(String::as_str))
             .map(|k| timeout_variable(&k));
-        return Err(env_error(
+        let mut error = env_error(
             String::new(),
             format!(
                 "environment variable `{name}` names no known plugin kind \
@@ -153,7 +153,9 @@ fn apply_timeout(
                 wanted.to_lowercase()
             ),
         )
-        .with_suggestion(suggestion));
+        .with_suggestion(suggestion);
+        error.rule = ConfigError::UNKNOWN_KIND.to_owned();
+        return Err(error);
     };
     let path = pointer(["dispatch", kind.as_str(), "timeout_ms"]);
     let Ok(millis) = raw.trim().parse::<i64>() else {

@@ -528,7 +528,14 @@ fn bad_timeout_variables_are_reported_and_not_applied() {
     );
     assert_eq!(doc, Document::empty(), "nothing applied");
     assert_eq!(errors.len(), 6, "{errors:?}");
-    assert!(errors.iter().all(|e| e.rule == "env" && e.plugin.is_none()));
+    assert!(errors.iter().all(|e| e.plugin.is_none()));
+    // Naming no kind (NOPE, STOR) is the lenient rule; the rest are `env`.
+    for e in &errors {
+        let unknown = e.message.contains("names no known plugin kind");
+        assert_eq!(e.rule, if unknown { "unknown_kind" } else { "env" }, "{e}");
+        assert_eq!(e.is_lenient(), unknown, "{e}");
+    }
+    assert_eq!(errors.iter().filter(|e| e.is_lenient()).count(), 2);
     let by_name = |name: &str| {
         errors
             .iter()
