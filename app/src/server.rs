@@ -62,7 +62,7 @@ pub async fn serve(ctx: RunContext) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    println!("listening on http://{}", listener.local_addr()?);
+    ctx.listening(listener.local_addr()?);
     axum::serve(listener, app)
         .with_graceful_shutdown(ctx.shutdown.clone().requested())
         .await?;

@@ -193,6 +193,8 @@ fn config_schema_accepts_the_default_config_and_rejects_a_broken_one() {
     assert!(!validator.is_valid(&unknown));
 }
 
+/// With `--log-format json` every line the host writes is JSON: its own
+/// messages are `host.*` events on stderr, stdout stays empty.
 #[test]
 fn run_starts_the_plugins_and_stops_them_on_sigterm() {
     use std::io::{BufRead, BufReader};
@@ -209,21 +211,26 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
         .spawn()
         .unwrap();
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
-    let ready = loop {
+    let mut lines = Vec::new();
+    let started = loop {
         let line = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("the app reports its plugins");
-        if line.contains("plugins running") {
-            break line;
+        lines.push(line.clone());
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if event["fields"]["message"] == "host.started" {
+            break event;
         }
     };
-    assert!(ready.starts_with("5 of 5 plugins running"), "{ready}");
+    assert_eq!(started["fields"]["running"], 5, "{started}");
+    assert_eq!(started["fields"]["total"], 5, "{started}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -231,23 +238,26 @@ fn run_starts_the_plugins_and_stops_them_on_sigterm() {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // Everything the app printed: the reader thread ends at end of output.
-    let rest: Vec<String> = rx.iter().collect();
-    assert_eq!(rest.last().map(String::as_str), Some("stopped"));
-    // Logs are JSON lines with the lifecycle events.
-    let logs = stderr(&out);
-    let events: Vec<serde_json::Value> = logs
-        .lines()
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "", "nothing but JSON: stdout stays empty");
+    // Everything it logged: the reader thread ends at end of output.
+    lines.extend(rx.iter());
+    let events: Vec<serde_json::Value> = lines
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert!(
+    let named = |name: &'static str| {
         events
             .iter()
-            .any(|e| e["fields"]["message"] == "plugin.lifecycle.stopped"
-                && e["fields"]["state"] == "stopped"
-                && e["fields"]["plugin_id"] == "store.memory"),
-        "{logs}"
+            .filter(move |e| e["fields"]["message"] == name)
+    };
+    assert_eq!(named("host.listening").count(), 1, "{lines:#?}");
+    assert_eq!(named("host.stopped").count(), 1, "{lines:#?}");
+    assert!(
+        named("plugin.lifecycle.stopped").any(
+            |e| e["fields"]["state"] == "stopped" && e["fields"]["plugin_id"] == "store.memory"
+        ),
+        "{lines:#?}"
     );
 }
 

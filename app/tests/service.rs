@@ -617,3 +617,73 @@ fn run_strict_refuses_a_bad_plugin_section_or_an_unknown_kind() {
         assert!(err.contains(needle), "{needle} in\n{err}");
     }
 }
+
+/// With `--log-format json`, a plugin's panic (caught and isolated by the
+/// supervisor) is a `plugin.panic` event, not the default hook's text: every
+/// line on stderr is JSON.
+#[test]
+fn in_json_mode_a_caught_panic_is_an_event() {
+    let dir = temp_dir("json-panic");
+    let path = dir.join("panic.toml");
+    std::fs::write(
+        &path,
+        "[plugins.classifier.chaos]\non_start = \"panic\"\nsupervision = { restart = { policy = \"never\" } }\n",
+    )
+    .unwrap();
+    let mut child = Command::new(chaos_binary())
+        .current_dir(&dir)
+        .args(["--log-format=json", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the host reports its start");
+        let done = line.contains("\"host.started\"");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    lines.extend(rx.iter());
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+        .collect();
+    let panic = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "plugin.panic")
+        .unwrap_or_else(|| panic!("no plugin.panic in {lines:#?}"));
+    assert_eq!(panic["level"], "ERROR");
+    assert!(
+        panic["fields"]["location"]
+            .as_str()
+            .unwrap()
+            .contains("classifier-chaos"),
+        "{panic}"
+    );
+}

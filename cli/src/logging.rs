@@ -21,4 +21,24 @@ pub(super) fn init_logging(format: LogFormat) {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    if format == LogFormat::Json {
+        // The default hook prints a panic as text on stderr, even one the
+        // dispatcher catches and isolates: in JSON mode it is an event.
+        std::panic::set_hook(Box::new(|info| {
+            let panic = pegboard_core::extend::panic_message(info.payload());
+            let location = info.location().map(ToString::to_string).unwrap_or_default();
+            let thread = std::thread::current();
+            tracing::error!(
+                name: "plugin.panic",
+                target: LOG_TARGET,
+                panic,
+                location,
+                thread = thread.name().unwrap_or("unnamed"),
+                "plugin.panic"
+            );
+        }));
+    }
 }
+
+/// The `tracing` target of the host's own events (`host.*`, `plugin.panic`).
+pub(super) const LOG_TARGET: &str = "pegboard::cli";

@@ -13,13 +13,8 @@ use super::builder::Cli;
 use super::failed::{Failed, written};
 use super::host::HostSection;
 use super::list;
-use super::logging::{LogFormat, init_logging};
+use super::logging::{LOG_TARGET, LogFormat, init_logging};
 use super::run_context::RunContext;
-
-/// The `tracing` target of this file's events: the module path they had
-/// before the stage folders, so log filters keep working.
-#[cfg(feature = "remote")]
-const LOG_TARGET: &str = "pegboard::cli";
 
 impl Cli {
     /// `run`, with the config file `config`; `listen` goes to the serve hook.
@@ -40,6 +35,14 @@ impl Cli {
         };
         let strict = strict || HostSection::strict(&document);
         let checked = self.checked(path, document.clone(), strict)?;
+        // In JSON mode every line is JSON: what `run` says in human mode on
+        // stdout is said by its events only (`host.*`; the warnings are
+        // the registry's `plugin.registry.validation_*` events).
+        let mut sink = std::io::sink();
+        let out: &mut dyn Write = match log_format {
+            LogFormat::Human => out,
+            LogFormat::Json => &mut sink,
+        };
         for warning in &checked.warnings {
             written(writeln!(out, "warning: {warning}"))?;
         }
@@ -63,6 +66,7 @@ impl Cli {
                     document,
                     listen,
                     shutdown: shutdown.clone(),
+                    json: log_format == LogFormat::Json,
                 }))
             });
             // A stop requested while a start hook hangs ends the start
@@ -73,6 +77,14 @@ impl Cli {
             };
             match started {
                 Some(report) => {
+                    tracing::info!(
+                        name: "host.started",
+                        target: LOG_TARGET,
+                        running = report.running.len(),
+                        total = registry.catalog().len(),
+                        backend = pegboard_core::discover::BACKEND,
+                        "host.started"
+                    );
                     written(list::table(&registry, self.linked.as_ref(), out))?;
                     written(writeln!(
                         out,
@@ -82,10 +94,13 @@ impl Cli {
                         pegboard_core::discover::BACKEND
                     ))?;
                 }
-                None => written(writeln!(
+                None => {
+                    tracing::info!(name: "host.start_cancelled", target: LOG_TARGET, "host.start_cancelled");
+                    written(writeln!(
                     out,
                     "stop requested while the plugins were starting"
-                ))?,
+                    ))?
+                }
             }
             written(out.flush())?;
             let served = match serving {
@@ -98,6 +113,7 @@ impl Cli {
                 }
             };
             supervisor.shutdown().await;
+            tracing::info!(name: "host.stopped", target: LOG_TARGET, "host.stopped");
             written(writeln!(out, "stopped"))?;
             served.map_err(|e| Failed::invalid(format!("serving failed: {e}")))
         });
@@ -172,6 +188,7 @@ impl Cli {
                     tracing::error!(target: LOG_TARGET, error = %e, "the remote registry service stopped: remote and local-process plugins can no longer announce");
                 }
             });
+            tracing::info!(name: "host.remote.listening", target: LOG_TARGET, address = host.as_str(), "host.remote.listening");
             written(writeln!(out, "remote plugins announce to {host}"))?;
             return Ok(registry);
         }

@@ -25,6 +25,26 @@ pub struct RunContext {
     /// to since before the plugins started: serve until
     /// `shutdown.clone().requested()` (e.g. axum's `with_graceful_shutdown`).
     pub shutdown: pegboard_core::supervisor::Shutdown,
+    /// `--log-format json`: what the host says goes out as events only.
+    pub(super) json: bool,
+}
+
+impl RunContext {
+    /// Says where the host serves: `listening on http://ADDR` on stdout, or,
+    /// with `--log-format json` (where every line is JSON), the event
+    /// `host.listening` with `address`.
+    pub fn listening(&self, addr: impl std::fmt::Display) {
+        if self.json {
+            tracing::info!(
+                name: "host.listening",
+                target: super::logging::LOG_TARGET,
+                address = %format_args!("http://{addr}"),
+                "host.listening"
+            );
+        } else {
+            println!("listening on http://{addr}");
+        }
+    }
 }
 
 pub(super) type ServeFn = Box<
