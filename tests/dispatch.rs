@@ -135,13 +135,13 @@ async fn fan_out_returns_partial_success_with_every_failure_isolated() {
     // Prometheus series (T1), labels only from registered ids.
     let text = registry.metrics().render();
     for line in [
-        r#"pegboard_plugin_invocations_total{plugin="tagger.a-good",capability="tagger",result="ok"} 1"#,
-        r#"pegboard_plugin_invocations_total{plugin="tagger.b-bad",capability="tagger",result="error"} 1"#,
-        r#"pegboard_plugin_invocations_total{plugin="tagger.c-slow",capability="tagger",result="timeout"} 1"#,
-        r#"pegboard_plugin_invocations_total{plugin="tagger.d-crashy",capability="tagger",result="panic"} 1"#,
-        r#"pegboard_plugin_timeouts_total{plugin="tagger.c-slow",capability="tagger"} 1"#,
-        r#"pegboard_plugin_invocation_duration_seconds_count{plugin="tagger.a-good",capability="tagger",result="ok"} 1"#,
-        r#"pegboard_plugin_state{plugin="tagger.e-broken",state="failed"} 1"#,
+        r#"pegboard_plugin_invocations_total{plugin_id="tagger.a-good",capability="tagger",result="ok"} 1"#,
+        r#"pegboard_plugin_invocations_total{plugin_id="tagger.b-bad",capability="tagger",result="error"} 1"#,
+        r#"pegboard_plugin_invocations_total{plugin_id="tagger.c-slow",capability="tagger",result="timeout"} 1"#,
+        r#"pegboard_plugin_invocations_total{plugin_id="tagger.d-crashy",capability="tagger",result="panic"} 1"#,
+        r#"pegboard_plugin_timeouts_total{plugin_id="tagger.c-slow",capability="tagger"} 1"#,
+        r#"pegboard_plugin_invocation_duration_seconds_count{plugin_id="tagger.a-good",capability="tagger",result="ok"} 1"#,
+        r#"pegboard_plugin_state{plugin_id="tagger.e-broken",state="failed"} 1"#,
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
     }

@@ -516,14 +516,14 @@ async fn http_metrics_serve_prometheus_text_with_dispatch_counts() {
     let lines: Vec<&str> = answer.text.lines().collect();
     assert!(
         lines.contains(
-            &r#"pegboard_plugin_invocations_total{plugin="probe.steady",capability="probe",result="ok"} 1"#
+            &r#"pegboard_plugin_invocations_total{plugin_id="probe.steady",capability="probe",result="ok"} 1"#
         ),
         "{}",
         answer.text
     );
     assert!(
         lines.contains(
-            &r#"pegboard_plugin_invocations_total{plugin="probe.failing",capability="probe",result="skipped"} 1"#
+            &r#"pegboard_plugin_invocations_total{plugin_id="probe.failing",capability="probe",result="skipped"} 1"#
         ),
         "{}",
         answer.text

@@ -336,7 +336,7 @@ async fn a_hanging_or_panicking_classifier_is_cut_off_and_counted() {
         .await
         .unwrap();
     assert!(
-        metrics.lines().any(|l| l == r#"pegboard_plugin_timeouts_total{plugin="classifier.chaos",capability="classifier"} 1"#),
+        metrics.lines().any(|l| l == r#"pegboard_plugin_timeouts_total{plugin_id="classifier.chaos",capability="classifier"} 1"#),
         "{metrics}"
     );
     drop(server);

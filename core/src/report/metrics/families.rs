@@ -88,7 +88,7 @@ impl EncodeMetric for Family {
             Series::Timeouts => {
                 for p in &s.plugins {
                     let labels = PluginCapabilityLabels {
-                        plugin: PluginId(p.descriptor),
+                        plugin_id: PluginId(p.descriptor),
                         capability: p.descriptor.kind(),
                     };
                     let timeouts = p.invocations[CallResult::Timeout.index()];
@@ -104,7 +104,7 @@ impl EncodeMetric for Family {
                 for p in &s.plugins {
                     for state in STATES {
                         let labels = StateLabels {
-                            plugin: PluginId(p.descriptor),
+                            plugin_id: PluginId(p.descriptor),
                             state: state.as_str(),
                         };
                         let value = i64::from(state == p.state);
@@ -115,7 +115,7 @@ impl EncodeMetric for Family {
             Series::Restarts => {
                 for p in &s.plugins {
                     let labels = PluginLabels {
-                        plugin: PluginId(p.descriptor),
+                        plugin_id: PluginId(p.descriptor),
                     };
                     counter(&mut encoder, &labels, u64::from(p.restarts))?;
                 }
@@ -182,7 +182,7 @@ impl EncodeLabelValue for PluginId {
 
 #[derive(Debug, EncodeLabelSet)]
 struct InvocationLabels {
-    plugin: PluginId,
+    plugin_id: PluginId,
     capability: &'static str,
     result: &'static str,
 }
@@ -190,7 +190,7 @@ struct InvocationLabels {
 impl InvocationLabels {
     fn new(descriptor: &'static PluginDescriptor, result: CallResult) -> Self {
         InvocationLabels {
-            plugin: PluginId(descriptor),
+            plugin_id: PluginId(descriptor),
             capability: descriptor.kind(),
             result: result.as_str(),
         }
@@ -199,7 +199,7 @@ impl InvocationLabels {
 
 #[derive(Debug, EncodeLabelSet)]
 struct PluginCapabilityLabels {
-    plugin: PluginId,
+    plugin_id: PluginId,
     capability: &'static str,
 }
 
@@ -210,11 +210,11 @@ struct CapabilityLabels {
 
 #[derive(Debug, EncodeLabelSet)]
 struct StateLabels {
-    plugin: PluginId,
+    plugin_id: PluginId,
     state: &'static str,
 }
 
 #[derive(Debug, EncodeLabelSet)]
 struct PluginLabels {
-    plugin: PluginId,
+    plugin_id: PluginId,
 }

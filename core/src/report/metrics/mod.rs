@@ -5,12 +5,12 @@
 //!
 //! | name | type | labels | meaning |
 //! |---|---|---|---|
-//! | `pegboard_plugin_invocations_total` | counter | `plugin`, `capability`, `result` | invocations, by [`CallResult`] |
-//! | `pegboard_plugin_invocation_duration_seconds` | histogram | `plugin`, `capability`, `result` | how long invocations took ([`DURATION_BUCKETS`]); exposed as `_bucket{le}`, `_sum`, `_count` |
-//! | `pegboard_plugin_timeouts_total` | counter | `plugin`, `capability` | invocations that timed out (also counted with `result="timeout"` above) |
+//! | `pegboard_plugin_invocations_total` | counter | `plugin_id`, `capability`, `result` | invocations, by [`CallResult`] |
+//! | `pegboard_plugin_invocation_duration_seconds` | histogram | `plugin_id`, `capability`, `result` | how long invocations took ([`DURATION_BUCKETS`]); exposed as `_bucket{le}`, `_sum`, `_count` |
+//! | `pegboard_plugin_timeouts_total` | counter | `plugin_id`, `capability` | invocations that timed out (also counted with `result="timeout"` above) |
 //! | `pegboard_plugin_dispatch_failures_total` | counter | `capability` | dispatches on a capability that reached no plugin successfully |
-//! | `pegboard_plugin_state` | gauge | `plugin`, `state` | 1 for the plugin's current [`PluginState`], 0 for every other state |
-//! | `pegboard_plugin_restarts_total` | counter | `plugin` | restarts by the supervisor |
+//! | `pegboard_plugin_state` | gauge | `plugin_id`, `state` | 1 for the plugin's current [`PluginState`], 0 for every other state |
+//! | `pegboard_plugin_restarts_total` | counter | `plugin_id` | restarts by the supervisor |
 //!
 //! `plugin` is the plugin's id (`kind.name`), `capability` its kind's name,
 //! `result` one of [`CallResult::ALL`] and `state` one of the

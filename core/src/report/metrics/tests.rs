@@ -124,7 +124,7 @@ fn metrics_expose_every_series_with_its_labels_and_values() {
 
     let inv = |p: &str, r: &str| {
         format!(
-            "pegboard_plugin_invocations_total{{plugin=\"classifier.{p}\",capability=\"classifier\",result=\"{r}\"}}"
+            "pegboard_plugin_invocations_total{{plugin_id=\"classifier.{p}\",capability=\"classifier\",result=\"{r}\"}}"
         )
     };
     assert_eq!(value(&text, &inv("a", "ok")), 1.0);
@@ -134,12 +134,12 @@ fn metrics_expose_every_series_with_its_labels_and_values() {
     assert_eq!(value(&text, &inv("a", "error")), 0.0);
     assert_eq!(value(&text, &inv("d", "skipped")), 0.0);
     assert!(text.contains(
-        "pegboard_plugin_invocations_total{plugin=\"classifier.a\",capability=\"classifier\",result=\"ok\"} 1\n"
+        "pegboard_plugin_invocations_total{plugin_id=\"classifier.a\",capability=\"classifier\",result=\"ok\"} 1\n"
     ));
 
     // The histogram: _count, _sum and cumulative _bucket lines.
     let h = "pegboard_plugin_invocation_duration_seconds";
-    let a_ok = "plugin=\"classifier.a\",capability=\"classifier\",result=\"ok\"";
+    let a_ok = "plugin_id=\"classifier.a\",capability=\"classifier\",result=\"ok\"";
     assert_eq!(value(&text, &format!("{h}_count{{{a_ok}}}")), 1.0);
     assert_eq!(value(&text, &format!("{h}_sum{{{a_ok}}}")), 0.003);
     assert_eq!(
@@ -163,7 +163,7 @@ fn metrics_expose_every_series_with_its_labels_and_values() {
         .filter(|l| l.starts_with(&format!("{h}_bucket{{le=")) && l.contains(&format!(",{a_ok}}}")))
         .count();
     assert_eq!(buckets, DURATION_BUCKETS.len() + 1);
-    let c_timeout = "plugin=\"classifier.c\",capability=\"classifier\",result=\"timeout\"";
+    let c_timeout = "plugin_id=\"classifier.c\",capability=\"classifier\",result=\"timeout\"";
     assert_eq!(value(&text, &format!("{h}_sum{{{c_timeout}}}")), 2.0);
     assert_eq!(
         value(&text, &format!("{h}_bucket{{le=\"1.0\",{c_timeout}}}")),
@@ -176,14 +176,14 @@ fn metrics_expose_every_series_with_its_labels_and_values() {
 
     let timeouts = |p: &str| {
         format!(
-            "pegboard_plugin_timeouts_total{{plugin=\"classifier.{p}\",capability=\"classifier\"}}"
+            "pegboard_plugin_timeouts_total{{plugin_id=\"classifier.{p}\",capability=\"classifier\"}}"
         )
     };
     assert_eq!(value(&text, &timeouts("c")), 1.0);
     assert_eq!(value(&text, &timeouts("a")), 0.0);
 
     let state = |p: &str, s: &str| {
-        format!("pegboard_plugin_state{{plugin=\"classifier.{p}\",state=\"{s}\"}}")
+        format!("pegboard_plugin_state{{plugin_id=\"classifier.{p}\",state=\"{s}\"}}")
     };
     assert_eq!(value(&text, &state("d", "failed")), 1.0);
     assert_eq!(value(&text, &state("d", "configured")), 0.0);
@@ -200,14 +200,14 @@ fn metrics_expose_every_series_with_its_labels_and_values() {
     assert_eq!(
         value(
             &text,
-            "pegboard_plugin_restarts_total{plugin=\"classifier.d\"}"
+            "pegboard_plugin_restarts_total{plugin_id=\"classifier.d\"}"
         ),
         1.0
     );
     assert_eq!(
         value(
             &text,
-            "pegboard_plugin_restarts_total{plugin=\"classifier.a\"}"
+            "pegboard_plugin_restarts_total{plugin_id=\"classifier.a\"}"
         ),
         0.0
     );
@@ -280,7 +280,7 @@ fn metrics_describe_each_family_and_expose_series_in_registry_order() {
     // One plugin's series, in order (results, then per result _sum,
     // _count and the buckets, then states in lifecycle order).
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-    let m = "plugin=\"store.memory\",capability=\"store\"";
+    let m = "plugin_id=\"store.memory\",capability=\"store\"";
     let mut expected = Vec::new();
     for r in CallResult::ALL {
         expected.push(format!(
@@ -301,10 +301,10 @@ fn metrics_describe_each_family_and_expose_series_in_registry_order() {
     for s in STATES {
         let v = u8::from(s == PluginState::Configured);
         expected.push(format!(
-            "pegboard_plugin_state{{plugin=\"store.memory\",state=\"{s}\"}} {v}"
+            "pegboard_plugin_state{{plugin_id=\"store.memory\",state=\"{s}\"}} {v}"
         ));
     }
-    expected.push("pegboard_plugin_restarts_total{plugin=\"store.memory\"} 0".into());
+    expected.push("pegboard_plugin_restarts_total{plugin_id=\"store.memory\"} 0".into());
     assert_eq!(lines, expected);
 }
 
@@ -373,7 +373,7 @@ fn metrics_plugin_label_is_the_catalog_id() {
     let r = registry(&["store", "search", "classifier"]);
     let text = r.metrics().render();
     for id in r.catalog().ids() {
-        let series = format!("pegboard_plugin_restarts_total{{plugin=\"{id}\"}}");
+        let series = format!("pegboard_plugin_restarts_total{{plugin_id=\"{id}\"}}");
         assert_eq!(value(&text, &series), 0.0);
     }
     assert_eq!(
@@ -387,8 +387,9 @@ fn metrics_plugin_label_is_the_catalog_id() {
 #[test]
 fn metrics_state_gauge_follows_every_transition() {
     let r = registry(&["store"]);
-    let state =
-        |s: PluginState| format!("pegboard_plugin_state{{plugin=\"store.memory\",state=\"{s}\"}}");
+    let state = |s: PluginState| {
+        format!("pegboard_plugin_state{{plugin_id=\"store.memory\",state=\"{s}\"}}")
+    };
     let text = r.metrics().render();
     assert_eq!(value(&text, &state(PluginState::Configured)), 1.0);
     for s in STATES
@@ -414,7 +415,7 @@ fn metrics_restarts_are_the_status_restarts() {
     assert_eq!(
         value(
             &text,
-            "pegboard_plugin_restarts_total{plugin=\"store.memory\"}"
+            "pegboard_plugin_restarts_total{plugin_id=\"store.memory\"}"
         ),
         3.0
     );
@@ -438,7 +439,7 @@ fn metrics_histogram_count_is_the_inf_bucket_and_the_invocations() {
     let h = "pegboard_plugin_invocation_duration_seconds";
     for (n, result) in CallResult::ALL.into_iter().enumerate() {
         let labels =
-            format!("plugin=\"classifier.b\",capability=\"classifier\",result=\"{result}\"");
+            format!("plugin_id=\"classifier.b\",capability=\"classifier\",result=\"{result}\"");
         let mine: Vec<Duration> = durations
             .iter()
             .enumerate()
@@ -491,10 +492,10 @@ fn metrics_histogram_count_is_the_inf_bucket_and_the_invocations() {
     );
     let text = r.metrics().render();
     assert!(text.contains(&format!(
-        "{h}_sum{{plugin=\"classifier.a\",capability=\"classifier\",result=\"ok\"}} 0.0031\n"
+        "{h}_sum{{plugin_id=\"classifier.a\",capability=\"classifier\",result=\"ok\"}} 0.0031\n"
     )));
     assert!(text.contains(&format!(
-        "{h}_sum{{plugin=\"classifier.d\",capability=\"classifier\",result=\"panic\"}} 0.00015\n"
+        "{h}_sum{{plugin_id=\"classifier.d\",capability=\"classifier\",result=\"panic\"}} 0.00015\n"
     )));
 }
 
@@ -526,7 +527,7 @@ fn metrics_allocate_no_histograms_until_the_first_invocation() {
         value(
             &text,
             &format!(
-                "{h}_count{{plugin=\"classifier.c\",capability=\"classifier\",result=\"ok\"}}"
+                "{h}_count{{plugin_id=\"classifier.c\",capability=\"classifier\",result=\"ok\"}}"
             )
         ),
         0.0
@@ -572,7 +573,7 @@ async fn metrics_count_what_dispatch_records() {
         ("d", "skipped"),
     ] {
         let labels =
-            format!("plugin=\"classifier.{p}\",capability=\"classifier\",result=\"{result}\"");
+            format!("plugin_id=\"classifier.{p}\",capability=\"classifier\",result=\"{result}\"");
         for series in [
             format!("pegboard_plugin_invocations_total{{{labels}}}"),
             format!("pegboard_plugin_invocation_duration_seconds_count{{{labels}}}"),
@@ -614,7 +615,7 @@ fn metrics_record_concurrently() {
     let text = r.metrics().render();
     let h = "pegboard_plugin_invocation_duration_seconds";
     for (i, p) in ["a", "b", "c", "d"].into_iter().enumerate() {
-        let labels = format!("plugin=\"classifier.{p}\",capability=\"classifier\"");
+        let labels = format!("plugin_id=\"classifier.{p}\",capability=\"classifier\"");
         let timeout = format!("{labels},result=\"timeout\"");
         for series in [
             format!("pegboard_plugin_invocations_total{{{timeout}}}"),
