@@ -3,6 +3,7 @@
 
 use pegboard_core::Linked;
 use pegboard_core::PluginDescriptor;
+use pegboard_core::config::{EnvPrefix, InvalidEnvPrefix};
 
 use super::host;
 #[cfg(feature = "remote")]
@@ -16,6 +17,10 @@ pub struct Cli {
     pub(super) descriptors: Option<Vec<&'static PluginDescriptor>>,
     pub(super) env: Option<Vec<(String, String)>>,
     pub(super) sections: Vec<(String, serde_json::Value)>,
+    /// Whose variables it reads (`PEGBOARD` unless [`env_prefix`](Self::env_prefix)).
+    pub(super) env_prefix: Result<EnvPrefix, InvalidEnvPrefix>,
+    /// The Prometheus namespace, if not `pegboard_plugin`.
+    pub(super) metric_namespace: Option<String>,
     /// What `link_plugins!()` linked, once `main` was given it.
     pub(super) linked: Option<Linked>,
     /// The kinds whose plugins may run outside the host (`[remote]`).
@@ -37,6 +42,8 @@ impl Cli {
                 schemars::schema_for!(host::HostSection).to_value(),
             )],
             linked: None,
+            env_prefix: Ok(EnvPrefix::PEGBOARD),
+            metric_namespace: None,
             #[cfg(feature = "remote")]
             remote_kinds: Vec::new(),
         }
@@ -59,6 +66,33 @@ impl Cli {
     /// Uses these descriptors instead of the compiled-in ones (for tests).
     pub fn descriptors(mut self, d: impl IntoIterator<Item = &'static PluginDescriptor>) -> Self {
         self.descriptors = Some(d.into_iter().collect());
+        self
+    }
+
+    /// Names the host's environment variables after it rather than
+    /// pegboard: with `"SIFT_PLUGIN"`, `run` reads
+    /// `SIFT_PLUGIN__<SEG>__...` overrides, `SIFT_PLUGIN_TIMEOUT_<KIND>_MS`,
+    /// the log filter `SIFT_PLUGIN_LOG`, and gives the serve hook
+    /// [`RunContext::var`] for the host's own (`SIFT_PLUGIN_ADMIN_TOKEN`); no
+    /// `PEGBOARD_` variable is read. An invalid prefix (see
+    /// [`EnvPrefix::new`]) is reported by every command, with exit code 2.
+    ///
+    /// ```
+    /// # extern crate pegboard_core as pegboard;
+    /// let cli = pegboard_cli::Cli::new("sift")
+    ///     .env_prefix("SIFT_PLUGIN")
+    ///     .metric_namespace("sift_plugin");
+    /// # let _ = cli;
+    /// ```
+    pub fn env_prefix(mut self, prefix: &str) -> Self {
+        self.env_prefix = EnvPrefix::new(prefix);
+        self
+    }
+
+    /// Names the Prometheus families `<namespace>_invocations_total`, ...
+    /// (see `RegistryBuilder::metric_namespace`), e.g. `"sift_plugin"`.
+    pub fn metric_namespace(mut self, namespace: &str) -> Self {
+        self.metric_namespace = Some(namespace.to_owned());
         self
     }
 

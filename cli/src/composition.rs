@@ -51,18 +51,30 @@ impl Cli {
         catalog: &Catalog,
     ) -> (ConfigValidator, Vec<(usize, pegboard_core::Failure)>) {
         let (validator, failures) = pegboard_core::extend::config_validator(catalog);
-        (
-            validator.with_host_sections(self.sections.clone()),
-            failures,
-        )
+        let validator = validator.with_host_sections(self.sections.clone());
+        let validator = match &self.env_prefix {
+            Ok(prefix) => validator.with_env_prefix(prefix.clone()),
+            Err(_) => validator,
+        };
+        (validator, failures)
     }
 
     pub(super) fn env_vars(&self) -> Vec<(String, String)> {
-        self.env.clone().unwrap_or_else(config::env_vars)
+        match (&self.env, &self.env_prefix) {
+            (Some(env), _) => env.clone(),
+            (None, Ok(prefix)) => config::env_vars_of(prefix),
+            (None, Err(_)) => config::env_vars(),
+        }
     }
 
     pub(super) fn builder(&self) -> RegistryBuilder {
-        let builder = Registry::builder().env(self.env_vars());
+        let mut builder = Registry::builder().env(self.env_vars());
+        if let Ok(prefix) = &self.env_prefix {
+            builder = builder.env_prefix(prefix.clone());
+        }
+        if let Some(ns) = &self.metric_namespace {
+            builder = builder.metric_namespace(ns.clone());
+        }
         match &self.descriptors {
             Some(d) => builder.descriptors(d.iter().copied()),
             None => builder,

@@ -61,6 +61,9 @@ impl Cli {
     }
 
     fn dispatch(&self, args: Args, out: &mut dyn Write) -> Result<(), Failed> {
+        if let Err(e) = &self.env_prefix {
+            return Err(Failed::usage(format!("Cli::env_prefix: {e}")));
+        }
         let config = args.config.as_deref();
         match args.command.unwrap_or(Command::Run { strict: false }) {
             Command::Run { strict } => {

@@ -9,11 +9,12 @@ pub(super) enum LogFormat {
     Json,
 }
 
-/// Logs to stderr, filtered by `PEGBOARD_LOG` (`RUST_LOG` syntax, default
-/// `info`). Does nothing if the host already installed a subscriber.
-pub(super) fn init_logging(format: LogFormat) {
+/// Logs to stderr, filtered by the variable `filter_var` (`PEGBOARD_LOG`,
+/// or `<PREFIX>_LOG`; `RUST_LOG` syntax, default `info`). Does nothing if
+/// the host already installed a subscriber.
+pub(super) fn init_logging(format: LogFormat, filter_var: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PEGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env(filter_var).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

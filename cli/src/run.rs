@@ -46,7 +46,8 @@ impl Cli {
         for warning in &checked.warnings {
             written(writeln!(out, "warning: {warning}"))?;
         }
-        init_logging(log_format);
+        let prefix = self.env_prefix.clone().unwrap_or_default();
+        init_logging(log_format, &prefix.var("LOG"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -67,6 +68,7 @@ impl Cli {
                     listen,
                     shutdown: shutdown.clone(),
                     json: log_format == LogFormat::Json,
+                    env_prefix: prefix.clone(),
                 }))
             });
             // A stop requested while a start hook hangs ends the start

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pegboard_core::Registry;
-use pegboard_core::config::Document;
+use pegboard_core::config::{Document, EnvPrefix};
 
 /// What a host's [`Cli::serve`](crate::Cli::serve) function gets: the
 /// composition, the whole config document (for the host's own sections)
@@ -27,9 +27,24 @@ pub struct RunContext {
     pub shutdown: pegboard_core::supervisor::Shutdown,
     /// `--log-format json`: what the host says goes out as events only.
     pub(super) json: bool,
+    /// The host's variables' prefix ([`Cli::env_prefix`](crate::Cli::env_prefix)).
+    pub(super) env_prefix: EnvPrefix,
 }
 
 impl RunContext {
+    /// The host's environment variable `<PREFIX>_<name>`
+    /// (`PEGBOARD_ADMIN_TOKEN` for `"ADMIN_TOKEN"`, or `SIFT_PLUGIN_ADMIN_TOKEN`
+    /// with [`Cli::env_prefix`](crate::Cli::env_prefix)`("SIFT_PLUGIN")`), if
+    /// set and valid Unicode.
+    pub fn var(&self, name: &str) -> Option<String> {
+        std::env::var(self.env_prefix.var(name)).ok()
+    }
+
+    /// The name of the variable [`var`](Self::var) reads, for messages.
+    pub fn var_name(&self, name: &str) -> String {
+        self.env_prefix.var(name)
+    }
+
     /// Says where the host serves: `listening on http://ADDR` on stdout, or,
     /// with `--log-format json` (where every line is JSON), the event
     /// `host.listening` with `address`.

@@ -94,3 +94,28 @@ fn config_schema_and_default_include_the_settings() {
     let (code, _, err) = run(&cli(&[]), &["config", "check", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn a_host_prefix_names_the_variables_checked_and_an_invalid_one_is_refused() {
+    let path = file("prefix.toml", "[server]\nport = 80\n");
+    let path = path.to_str().unwrap();
+    // The host's own variables are read, with their names in the messages;
+    // pegboard's are not read at all.
+    let sift = cli(&[
+        ("SIFT_PLUGIN_TIMEOUT_NOPE_MS", "5"),
+        ("PEGBOARD_TIMEOUT_NOPE_MS", "5"),
+    ])
+    .env_prefix("SIFT_PLUGIN");
+    let (code, _, err) = run(&sift, &["config", "check", path]);
+    assert_eq!(code, INVALID, "{err}");
+    assert!(err.contains("`SIFT_PLUGIN_TIMEOUT_NOPE_MS`"), "{err}");
+    assert!(!err.contains("PEGBOARD_TIMEOUT_NOPE_MS"), "{err}");
+    assert!(err.contains("1 error(s)"), "{err}");
+
+    let (code, _, err) = run(&cli(&[]).env_prefix("sift"), &["config", "check", path]);
+    assert_eq!(code, super::failed::USAGE, "{err}");
+    assert!(
+        err.contains("`sift` cannot prefix environment variables"),
+        "{err}"
+    );
+}

@@ -3,6 +3,7 @@
 //! relaxed atomic adds; reading and rendering belong to the report stage
 //! (`pegboard::metrics`).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -102,15 +103,30 @@ pub(crate) struct MetricsState {
     dispatch_failures: OnceLock<Box<[AtomicU64]>>,
     /// The length of the last rendering, to size the next one's buffer.
     pub(crate) last_render_len: AtomicUsize,
+    /// What the family names start with: `pegboard_plugin`, or the host's
+    /// own (`RegistryBuilder::metric_namespace`).
+    pub(crate) namespace: Cow<'static, str>,
 }
 
 impl MetricsState {
+    /// The namespace of the families unless the host chooses one.
+    pub(crate) const DEFAULT_NAMESPACE: &'static str = "pegboard_plugin";
+
     /// The state of a registry that has recorded nothing yet.
     pub(crate) fn new() -> Self {
         MetricsState {
             dispatch_failures: OnceLock::new(),
             last_render_len: AtomicUsize::new(0),
+            namespace: Cow::Borrowed(Self::DEFAULT_NAMESPACE),
         }
+    }
+
+    /// Whether `namespace` can start a metric name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+    pub(crate) fn is_valid_namespace(namespace: &str) -> bool {
+        namespace.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
     }
 
     /// Counts a dispatch failure on `capability`, one of `kinds` (the

@@ -6,10 +6,11 @@ use std::time::SystemTime;
 use crate::discover;
 use crate::model::descriptor::PluginDescriptor;
 use crate::model::location::Members;
+use crate::model::recorded::MetricsState;
 use crate::supervise::composition_error::CompositionError;
 use crate::supervise::registry::Registry;
 use crate::validate;
-use crate::validate::config::Document;
+use crate::validate::config::{Document, EnvPrefix};
 
 /// Builds a [`Registry`]: which descriptors, which configuration.
 #[must_use]
@@ -17,6 +18,8 @@ pub struct RegistryBuilder {
     descriptors: Option<Vec<&'static PluginDescriptor>>,
     document: Document,
     env: Vec<(String, String)>,
+    env_prefix: EnvPrefix,
+    metric_namespace: Option<String>,
     members: Option<Arc<dyn Members>>,
 }
 
@@ -27,6 +30,8 @@ impl Registry {
             descriptors: None,
             document: Document::empty(),
             env: Vec::new(),
+            env_prefix: EnvPrefix::PEGBOARD,
+            metric_namespace: None,
             members: None,
         }
     }
@@ -59,6 +64,25 @@ impl RegistryBuilder {
         self
     }
 
+    /// Reads the environment overrides of `prefix` (`<PREFIX>__...`,
+    /// `<PREFIX>_TIMEOUT_<KIND>_MS`) in [`env`](Self::env) instead of
+    /// `PEGBOARD`'s, whose variables are then ignored.
+    pub fn env_prefix(mut self, prefix: EnvPrefix) -> Self {
+        self.env_prefix = prefix;
+        self
+    }
+
+    /// Names the Prometheus families `<namespace>_invocations_total`, ... (see
+    /// [`metrics`](crate::report::metrics)) instead of
+    /// `pegboard_plugin_invocations_total`, ...: `"sift_plugin"` gives
+    /// `sift_plugin_invocations_total`. A namespace that is not a valid
+    /// metric name prefix (`[a-zA-Z_][a-zA-Z0-9_]*`) is an error of
+    /// [`build`](Self::build).
+    pub fn metric_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.metric_namespace = Some(namespace.into());
+        self
+    }
+
     /// Adds plugins that run outside this process, declared by a
     /// [`Members`] source (see [`extend`](crate::extend)); the registry
     /// validates, orders, builds and reports them like compiled-in ones.
@@ -81,21 +105,30 @@ impl RegistryBuilder {
     /// names plugins that do not exist. Everything else fails just the plugin
     /// concerned, which [`Registry::plugins`] reports.
     pub fn build(self) -> Result<Registry, CompositionError> {
+        if let Some(ns) = &self.metric_namespace
+            && !MetricsState::is_valid_namespace(ns)
+        {
+            return Err(CompositionError::MetricNamespace(ns.clone()));
+        }
         let extra = self.members.as_ref().map_or(&[][..], |m| m.descriptors());
         let catalog = discover::catalog(self.descriptors, extra)?;
-        let validated = validate::validate(&catalog, self.document, &self.env)
+        let validated = validate::validate(&catalog, self.document, &self.env, &self.env_prefix)
             .map_err(CompositionError::Config)?;
         // The time of every plugin's first transition: taken before
         // ordering, whose failures are the first of those transitions.
         let built_at = SystemTime::now();
         let ordered = crate::order::order(&catalog, validated.initial);
-        Ok(Registry::assemble(
+        let mut registry = Registry::assemble(
             catalog,
             validated.settings,
             validated.configs,
             ordered,
             self.members,
             built_at,
-        ))
+        );
+        if let Some(ns) = self.metric_namespace {
+            registry.set_metric_namespace(ns);
+        }
+        Ok(registry)
     }
 }

@@ -14,6 +14,13 @@ pub enum CompositionError {
     /// plugin's section fail only that plugin instead.
     #[error("invalid configuration:\n{}", list(.0))]
     Config(Vec<ConfigError>),
+    /// [`RegistryBuilder::metric_namespace`](crate::supervise::build::RegistryBuilder::metric_namespace)
+    /// was given something that cannot start a metric name.
+    #[error(
+        "metric namespace `{0}` is not a metric name prefix: use letters, digits and underscores, \
+         not starting with a digit (e.g. `sift_plugin`)"
+    )]
+    MetricNamespace(String),
     /// [`Registry::install`](crate::supervise::registry::Registry::install) was called twice.
     #[error("a process-wide registry is already installed")]
     AlreadyInstalled,

@@ -16,7 +16,7 @@ pub mod settings;
 use crate::discover::catalog::Catalog;
 use crate::model::state::Failure;
 use crate::model::telemetry;
-use crate::validate::config::{ConfigError, Document};
+use crate::validate::config::{ConfigError, Document, EnvPrefix};
 use initial::Initial;
 use settings::Settings;
 
@@ -36,7 +36,8 @@ pub(crate) struct Validated {
 }
 
 /// Checks `catalog`'s descriptors and validates the configuration of its
-/// plugins against `document` with the environment overrides `env`.
+/// plugins against `document` with the environment overrides `env` (the
+/// variables of `prefix`).
 ///
 /// Fails only for a document that is unusable as a whole (every error
 /// listed, each also logged as a `plugin.registry.validation_error` event).
@@ -44,6 +45,7 @@ pub(crate) fn validate(
     catalog: &Catalog,
     document: Document,
     env: &[(String, String)],
+    prefix: &EnvPrefix,
 ) -> Result<Validated, Vec<ConfigError>> {
     let mut initial = Initial::new(catalog.len());
     let summary = catalog.summary();
@@ -55,7 +57,7 @@ pub(crate) fn validate(
             }
         }
     }
-    let (settings, configs) = validate_config(catalog, document, env, &mut initial)?;
+    let (settings, configs) = validate_config(catalog, document, env, prefix, &mut initial)?;
     Ok(Validated {
         settings,
         configs,
@@ -74,18 +76,18 @@ fn validate_config(
     catalog: &Catalog,
     mut document: Document,
     env: &[(String, String)],
+    prefix: &EnvPrefix,
     initial: &mut Initial,
 ) -> Result<(Settings, Configs), Vec<ConfigError>> {
     if document.is_empty()
-        && !env
-            .iter()
-            .any(|(k, _)| crate::validate::config::is_override_variable(k))
+        && !env.iter().any(|(k, _)| prefix.is_override_variable(k))
         && !catalog.summary().has_config
     {
         let settings = crate::validate::config::ConfigValidator::empty_document_settings();
         return Ok((settings, Vec::new()));
     }
     let (validator, schema_failures) = compat::config_validator(catalog);
+    let validator = validator.with_env_prefix(prefix.clone());
     let mut document_errors = validator.apply_env(&mut document, env);
     // An override for a kind that does not exist changes nothing: a
     // warning, not a reason to refuse the whole composition.

@@ -1,5 +1,8 @@
 //! Prometheus metrics for plugin dispatch and supervision (SPEC T1), served
-//! at `/metrics`.
+//! at `/metrics`. The families' names start with `pegboard_plugin_`, or with
+//! the namespace a host chooses
+//! ([`RegistryBuilder::metric_namespace`](crate::supervise::build::RegistryBuilder::metric_namespace):
+//! `sift_plugin_invocations_total`).
 //!
 //! # Series
 //!
@@ -136,35 +139,36 @@ impl<'r> Metrics<'r> {
             snapshot: Arc::clone(&snapshot),
             series,
         };
+        let ns = &self.state.namespace;
         let mut registry = prometheus_client::registry::Registry::default();
         registry.register(
-            "pegboard_plugin_invocations",
+            format!("{ns}_invocations"),
             "Plugin invocations, by plugin, capability and result",
             family(Series::Invocations),
         );
         registry.register_with_unit(
-            "pegboard_plugin_invocation_duration",
+            format!("{ns}_invocation_duration"),
             "Duration of plugin invocations, by plugin, capability and result",
             Unit::Seconds,
             family(Series::Durations),
         );
         registry.register(
-            "pegboard_plugin_timeouts",
+            format!("{ns}_timeouts"),
             "Plugin invocations that timed out",
             family(Series::Timeouts),
         );
         registry.register(
-            "pegboard_plugin_dispatch_failures",
+            format!("{ns}_dispatch_failures"),
             "Dispatches on a capability that reached no plugin successfully",
             family(Series::DispatchFailures),
         );
         registry.register(
-            "pegboard_plugin_state",
+            format!("{ns}_state"),
             "Lifecycle state of each plugin: 1 for the current state, 0 for the others",
             family(Series::States),
         );
         registry.register(
-            "pegboard_plugin_restarts",
+            format!("{ns}_restarts"),
             "Plugin restarts by the supervisor",
             family(Series::Restarts),
         );

@@ -320,6 +320,10 @@ impl Registry {
 
     /// What this registry recorded for its metrics (rendered by
     /// [`Registry::metrics`]).
+    pub(crate) fn set_metric_namespace(&mut self, namespace: String) {
+        self.metrics.namespace = namespace.into();
+    }
+
     pub(crate) fn metrics_state(&self) -> &MetricsState {
         &self.metrics
     }

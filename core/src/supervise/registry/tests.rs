@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::descriptor::PluginDescriptor;
+use crate::supervise::composition_error::CompositionError;
 use crate::validate::config::Document;
 
 trait Thing {}
@@ -47,6 +48,62 @@ fn without_config_the_build_gets_what_validating_an_empty_document_gives() {
         .unwrap();
     assert_eq!(registry.settings().supervision.start_timeout_ms, 7);
     assert_eq!(registry.settings().plugin(1).start_timeout_ms, 7);
+}
+
+#[test]
+fn a_host_prefix_reads_its_own_variables_and_no_pegboard_ones() {
+    let sift = crate::validate::config::EnvPrefix::new("SIFT_PLUGIN").unwrap();
+    let registry = Registry::builder()
+        .descriptors([&GOOD, &BAD])
+        .env_prefix(sift)
+        .env([
+            ("PEGBOARD__SUPERVISION__START_TIMEOUT_MS", "7"),
+            ("SIFT_PLUGIN__SUPERVISION__START_TIMEOUT_MS", "9"),
+            // Not even looked at: a malformed PEGBOARD_ variable is no error.
+            ("PEGBOARD_TIMEOUT_MS", "x"),
+        ])
+        .build()
+        .unwrap();
+    assert_eq!(registry.settings().supervision.start_timeout_ms, 9);
+    let err = Registry::builder()
+        .descriptors([&GOOD, &BAD])
+        .env_prefix(crate::validate::config::EnvPrefix::new("SIFT_PLUGIN").unwrap())
+        .env([("SIFT_PLUGIN__SUPERVISION__START_TIMEOUT_MS", "soon")])
+        .build()
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("/supervision/start_timeout_ms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_metric_namespace_names_the_families_and_an_invalid_one_is_refused() {
+    let registry = Registry::builder()
+        .descriptors([&GOOD])
+        .metric_namespace("sift_plugin")
+        .build()
+        .unwrap();
+    let text = registry.metrics().render();
+    assert!(text.contains("\nsift_plugin_restarts_total{"), "{text}");
+    assert!(
+        text.contains("# TYPE sift_plugin_invocations counter"),
+        "{text}"
+    );
+    assert!(!text.contains("pegboard_plugin"), "{text}");
+    for bad in ["", "9lives", "sift-plugin"] {
+        let err = Registry::builder()
+            .descriptors([&GOOD])
+            .metric_namespace(bad)
+            .build()
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            matches!(&err, CompositionError::MetricNamespace(ns) if ns == bad),
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[test]

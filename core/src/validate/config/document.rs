@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::env::{ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX};
+use super::env::{EnvPair, EnvPrefix};
 use super::pointer::pointer;
 use crate::model::config_error::ConfigError;
 
@@ -133,14 +133,15 @@ impl Document {
         I: IntoIterator,
         I::Item: EnvPair,
     {
-        self.apply_env_with(vars, &|_| Vec::new())
+        self.apply_env_with(&EnvPrefix::PEGBOARD, vars, &|_| Vec::new())
     }
 
-    /// [`apply_env`](Self::apply_env), with `known(path)` listing keys that
-    /// may exist at `path` (resolved keys from the root) besides those already
-    /// in the document.
+    /// [`apply_env`](Self::apply_env) for the variables of `prefix`, with
+    /// `known(path)` listing keys that may exist at `path` (resolved keys
+    /// from the root) besides those already in the document.
     pub(crate) fn apply_env_with<I>(
         &mut self,
+        prefix: &EnvPrefix,
         vars: I,
         known: &dyn Fn(&[String]) -> Vec<String>,
     ) -> Vec<ConfigError>
@@ -150,7 +151,7 @@ impl Document {
     {
         let mut vars: Vec<(String, String)> = vars
             .into_iter()
-            .filter(|v| v.name().starts_with(ENV_PREFIX))
+            .filter(|v| v.name().starts_with(&prefix.overrides()))
             .map(|v| (v.name().to_owned(), v.value().to_owned()))
             .collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
@@ -159,7 +160,7 @@ impl Document {
             unreachable!("the document root is an object");
         };
         vars.into_iter()
-            .filter_map(|(name, raw)| apply_one(root, toml_types, &name, &raw, known).err())
+            .filter_map(|(name, raw)| apply_one(root, toml_types, prefix, &name, &raw, known).err())
             .collect()
     }
 
@@ -228,6 +229,12 @@ impl Document {
 /// # let _ = errors;
 /// ```
 pub fn env_vars() -> Vec<(String, String)> {
+    env_vars_of(&EnvPrefix::PEGBOARD)
+}
+
+/// [`env_vars`] for a host whose variables start with `prefix`
+/// (`SIFT_PLUGIN__...`, `SIFT_PLUGIN_TIMEOUT_<KIND>_MS`).
+pub fn env_vars_of(prefix: &EnvPrefix) -> Vec<(String, String)> {
     std::env::vars_os()
         .map(|(k, v)| {
             (
@@ -235,13 +242,8 @@ pub fn env_vars() -> Vec<(String, String)> {
                 v.to_string_lossy().into_owned(),
             )
         })
-        .filter(|(k, _)| is_override_variable(k))
+        .filter(|(k, _)| prefix.is_override_variable(k))
         .collect()
-}
-
-/// Whether the environment variable `name` can override configuration.
-pub(crate) fn is_override_variable(name: &str) -> bool {
-    name.starts_with(ENV_PREFIX) || name.starts_with(TIMEOUT_ENV_PREFIX)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -262,12 +264,13 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 fn apply_one(
     root: &mut Map<String, Value>,
     toml_types: &mut TomlTypes,
+    prefix: &EnvPrefix,
     name: &str,
     raw: &str,
     known: &dyn Fn(&[String]) -> Vec<String>,
 ) -> Result<(), ConfigError> {
     let raw_json = Some(Value::String(raw.to_owned()));
-    let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+    let Some(rest) = name.strip_prefix(&prefix.overrides()) else {
         return Ok(());
     };
     let segments: Vec<&str> = rest.split("__").collect();

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::compiled::Compiled;
 use super::document::{Document, match_segment};
-use super::env::{EnvPair, TIMEOUT_ENV_PREFIX, timeout_variable};
+use super::env::{EnvPair, EnvPrefix};
 use super::pointer::pointer;
 use super::reserved::RESERVED_KEYS;
 use super::schema::known_properties;
@@ -40,8 +40,9 @@ impl ConfigValidator {
             .into_iter()
             .map(|v| (v.name().to_owned(), v.value().to_owned()))
             .collect();
-        let mut errors = doc.apply_env_with(&vars, &|path| self.known_keys(path));
-        errors.extend(apply_timeout_env(doc, &vars, &self.kinds));
+        let prefix = &self.env_prefix;
+        let mut errors = doc.apply_env_with(prefix, &vars, &|path| self.known_keys(path));
+        errors.extend(apply_timeout_env(doc, prefix, &vars, &self.kinds));
         errors
     }
 
@@ -93,22 +94,24 @@ impl ConfigValidator {
 /// per variable that cannot be applied.
 fn apply_timeout_env(
     doc: &mut Document,
+    prefix: &EnvPrefix,
     vars: &[(String, String)],
     kinds: &[String],
 ) -> Vec<ConfigError> {
     let mut vars: Vec<&(String, String)> = vars
         .iter()
-        .filter(|(name, _)| name.starts_with(TIMEOUT_ENV_PREFIX))
+        .filter(|(name, _)| name.starts_with(&prefix.timeouts()))
         .collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
     vars.into_iter()
-        .filter_map(|(name, raw)| apply_timeout(doc, name, raw, kinds).err())
+        .filter_map(|(name, raw)| apply_timeout(doc, prefix, name, raw, kinds).err())
         .collect()
 }
 
 #[allow(clippy::result_large_err)]
 fn apply_timeout(
     doc: &mut Document,
+    prefix: &EnvPrefix,
     name: &str,
     raw: &str,
     kinds: &[String],
@@ -118,7 +121,7 @@ fn apply_timeout(
         ConfigError::new("env", path, message).with_value(raw_json.clone())
     };
     let wanted = name
-        .strip_prefix(TIMEOUT_ENV_PREFIX)
+        .strip_prefix(&prefix.timeouts())
         .and_then(|rest| rest.strip_suffix("_MS"))
         .filter(|kind| !kind.is_empty());
     let Some(wanted) = wanted else {
@@ -126,7 +129,8 @@ fn apply_timeout(
             String::new(),
             format!(
                 "environment variable `{name}` is not of the form \
-                 `{TIMEOUT_ENV_PREFIX}<KIND>_MS`"
+                 `{}<KIND>_MS`",
+                prefix.timeouts()
             ),
         ));
     };
@@ -144,7 +148,7 @@ fn apply_timeout(
             )
         };
         let suggestion = suggest(&wanted.to_lowercase(), kinds.iter().map(String::as_str))
-            .map(|k| timeout_variable(&k));
+            .map(|k| prefix.timeout_variable(&k));
         let mut error = env_error(
             String::new(),
             format!(

@@ -209,10 +209,11 @@ mod tests_default_document;
 mod tests_settings;
 
 pub use crate::model::config_error::ConfigError;
-pub(crate) use document::is_override_variable;
-pub use document::{Document, env_vars};
+pub use document::{Document, env_vars, env_vars_of};
 pub(crate) use entry::Plugin;
-pub use env::{ENV_PREFIX, EnvPair, TIMEOUT_ENV_PREFIX, timeout_variable};
+pub use env::{
+    ENV_PREFIX, EnvPair, EnvPrefix, InvalidEnvPrefix, TIMEOUT_ENV_PREFIX, timeout_variable,
+};
 pub use plugin_schema::PluginSchema;
 pub use reserved::RESERVED_KEYS;
 pub use validated::{PluginConfig, Validated};

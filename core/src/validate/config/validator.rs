@@ -12,6 +12,7 @@ use super::compiled::Compiled;
 use super::compiled::SchemaCache;
 use super::document::Document;
 use super::entry::{Entry, EntryConfig, Plugin, SectionCursor};
+use super::env::EnvPrefix;
 use super::plugin_schema::PluginSchema;
 use super::plugin_section::validate_plugin;
 use super::pointer::pointer;
@@ -37,6 +38,8 @@ pub struct ConfigValidator {
     /// The host's own top-level sections, when declared with
     /// [`with_host_sections`](Self::with_host_sections).
     pub(super) host_sections: Option<Vec<HostSection>>,
+    /// Whose variables [`apply_env`](Self::apply_env) reads.
+    pub(super) env_prefix: EnvPrefix,
 }
 
 impl ConfigValidator {
@@ -95,6 +98,7 @@ impl ConfigValidator {
             order: OnceLock::new(),
             kinds,
             host_sections: None,
+            env_prefix: EnvPrefix::PEGBOARD,
         }
     }
 
@@ -186,6 +190,19 @@ impl ConfigValidator {
     /// # Ok::<(), pegboard::config::ConfigError>(())
     /// ```
     pub fn with_host_sections(mut self, sections: Vec<(String, Value)>) -> Self {
+        self.host_sections_from(sections);
+        self
+    }
+
+    /// Reads the variables of `prefix` in [`apply_env`](Self::apply_env)
+    /// (`<PREFIX>__...`, `<PREFIX>_TIMEOUT_<KIND>_MS`) rather than
+    /// `PEGBOARD`'s.
+    pub fn with_env_prefix(mut self, prefix: EnvPrefix) -> Self {
+        self.env_prefix = prefix;
+        self
+    }
+
+    fn host_sections_from(&mut self, sections: Vec<(String, Value)>) {
         let mut hosts: Vec<HostSection> = Vec::new();
         for (name, schema) in sections {
             if OWN_SECTIONS.contains(&name.as_str()) || hosts.iter().any(|h| h.name == name) {
@@ -197,7 +214,6 @@ impl ConfigValidator {
             });
         }
         self.host_sections = Some(hosts);
-        self
     }
 
     /// Validates `doc`, collecting every error of every section.
