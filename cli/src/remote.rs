@@ -193,7 +193,7 @@ impl RemoteConfig {
 
     /// The heartbeat settings of `heartbeat_interval_ms`,
     /// `unhealthy_after_missed` and `unavailable_after_missed`: those of
-    /// the registry service the [`members`](Self::members) announce to.
+    /// the registry service the declared plugins announce to.
     pub fn heartbeat(&self) -> HeartbeatSettings {
         HeartbeatSettings {
             interval: Duration::from_millis(self.heartbeat_interval_ms),

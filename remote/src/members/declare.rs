@@ -82,8 +82,8 @@ pub enum MembersError {
         /// The requirement.
         requirement: String,
         /// Where its binary was looked for:
-        /// `<dir>/<name>/<version>/<name>-plugin and
-        /// <dir>/<name>/v<version>/<name>-plugin`.
+        /// `<dir>/<name>/<version>/<name>-plugin` and
+        /// `<dir>/<name>/v<version>/<name>-plugin`.
         searched: String,
         /// The versions found, or `none`.
         found: String,
