@@ -60,6 +60,7 @@ impl Host {
             .heartbeat(HeartbeatSettings {
                 interval: INTERVAL,
                 unavailable_after: 3,
+                ..HeartbeatSettings::default()
             })
             .clock(move || *read.lock().unwrap())
             .build()

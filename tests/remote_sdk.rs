@@ -82,6 +82,7 @@ impl Host {
             .heartbeat(HeartbeatSettings {
                 interval: INTERVAL,
                 unavailable_after: 3,
+                ..HeartbeatSettings::default()
             })
             .clock(move || *read.lock().unwrap())
             .build()

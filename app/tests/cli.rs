@@ -331,6 +331,10 @@ supervision = { health_interval_ms = 500 }
     assert_eq!(far["location"], "remote");
     assert_eq!(far["remote"]["connection"], "not_announced");
     assert_eq!(far["remote"]["requirement"], "^1");
+    // Before it announces, its version is what it is declared with; its
+    // API as compiled-in plugins show theirs.
+    assert_eq!(far["version"], "^1");
+    assert_eq!(far["api"], "0.1");
     let keywords = list
         .as_array()
         .unwrap()
@@ -338,6 +342,7 @@ supervision = { health_interval_ms = 500 }
         .find(|p| p["id"] == "classifier.keywords")
         .unwrap();
     assert_eq!(keywords["location"], "in_process");
+    assert_eq!(keywords["api"], far["api"]);
 
     // A kind the host does not accept remotely is refused, naming it.
     let config = temp_file(
@@ -354,4 +359,87 @@ location = "remote"
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn run_goes_on_when_a_local_plugin_binary_is_missing() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+
+    let dir = std::env::temp_dir().join(format!("pegboard-run-missing-{}", std::process::id()));
+    let bin = dir.join("plugins.d");
+    std::fs::create_dir_all(bin.join("sentiment").join("v0.0.9")).unwrap();
+    let config = dir.join("missing.toml");
+    std::fs::write(
+        &config,
+        r#"
+[remote]
+plugin_dir = "plugins.d"
+
+[remote.plugins."classifier.sentiment"]
+location = "local_process"
+version = "^0.1"
+"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pegboard"))
+        .current_dir(&dir)
+        .args(["--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("run")
+        .env("PEGBOARD_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    loop {
+        let line = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!("{e}: {printed:#?}\n{}", stderr(&out));
+            }
+        };
+        printed.push(line);
+        if printed.iter().any(|l| l.starts_with("listening on ")) {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = printed.join("\n");
+    assert!(text.contains("\n5 of 6 plugins running"), "{text}");
+    let row = printed
+        .iter()
+        .find(|l| l.starts_with("classifier.sentiment "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("failed") && row.contains("^0.1"), "{row}");
+    let why = printed
+        .iter()
+        .find(|l| l.starts_with("classifier.sentiment: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    for needle in [
+        "no binary matching ^0.1 (searched plugins.d/sentiment/<version>/sentiment-plugin",
+        "plugins.d/sentiment/v<version>/sentiment-plugin",
+        "versions found: none",
+        "plugins.d/sentiment/v0.0.9: no `<name>-plugin` binary in it",
+    ] {
+        assert!(why.contains(needle), "`{needle}` not in: {why}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

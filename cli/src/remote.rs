@@ -5,7 +5,10 @@
 //! [remote]
 //! listen = "127.0.0.1:50051"     # the registry service plugins announce to (port 0: any)
 //! token = "s3cret"               # PEGBOARD_REMOTE_TOKEN overrides it
-//! plugin_dir = "plugins-bin"     # <dir>/<name>/<version>/<name>-plugin
+//! plugin_dir = "plugins-bin"     # <dir>/<name>/<version>/<name>-plugin (or v<version>)
+//! heartbeat_interval_ms = 5000   # how often plugins must send a heartbeat
+//! unhealthy_after_missed = 1     # missed heartbeats before a plugin is unhealthy (degraded)
+//! unavailable_after_missed = 3   # missed heartbeats before it is unavailable (failed, restarted)
 //!
 //! [remote.tls]                   # optional: serve the registry over TLS (feature `remote-tls`)
 //! cert = "host.pem"              # certificate chain, PEM, leaf first
@@ -28,6 +31,10 @@
 //! processes inherit the host's environment, so set these variables there
 //! for them; their `PEGBOARD_HOST` is the bound address (e.g.
 //! `https://127.0.0.1:50051`), which `cert` must then be valid for.
+//!
+//! A `local_process` plugin whose binary is not in `plugin_dir` (or whose
+//! `plugin_dir` cannot be read) does not stop the host: it is `failed`,
+//! with the paths searched and the versions found, and the rest run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +42,9 @@ use std::time::Duration;
 
 use pegboard_core::BoxError;
 use pegboard_core::config::Document;
-use pegboard_remote::{MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder};
+use pegboard_remote::{
+    HeartbeatSettings, MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder,
+};
 
 /// The environment variable that overrides `[remote] token`.
 pub const ENV_REMOTE_TOKEN: &str = "PEGBOARD_REMOTE_TOKEN";
@@ -52,9 +61,25 @@ pub struct RemoteConfig {
     /// processes get a token of their own.
     pub token: Option<String>,
     /// The directory of local plugin binaries,
-    /// `<dir>/<name>/<version>/<name>-plugin` (relative to the working
-    /// directory).
+    /// `<dir>/<name>/<version>/<name>-plugin` (`<version>` may start with a
+    /// `v`: `v1.2.3`), relative to the working directory. A declared
+    /// `local_process` plugin without a matching binary there fails alone.
     pub plugin_dir: Option<PathBuf>,
+    /// How often remote and local-process plugins must send a heartbeat,
+    /// in milliseconds (default 5000); they are told this interval when
+    /// they announce.
+    #[schemars(range(min = 1))]
+    pub heartbeat_interval_ms: u64,
+    /// How many heartbeat intervals a plugin may miss before it is
+    /// `unhealthy` (the plugin is then `degraded`); default 1.
+    #[schemars(range(min = 1))]
+    pub unhealthy_after_missed: u32,
+    /// How many heartbeat intervals a plugin may miss before it is
+    /// `unavailable` (the plugin then fails, and is restarted once it
+    /// announces again); default 3. At or below `unhealthy_after_missed`,
+    /// a plugin goes from healthy straight to unavailable.
+    #[schemars(range(min = 1))]
+    pub unavailable_after_missed: u32,
     /// How long a local process may take to exit after SIGTERM before it
     /// is killed.
     #[schemars(range(min = 1))]
@@ -93,6 +118,9 @@ impl Default for RemoteConfig {
             listen: "127.0.0.1:0".to_owned(),
             token: None,
             plugin_dir: None,
+            heartbeat_interval_ms: 5000,
+            unhealthy_after_missed: 1,
+            unavailable_after_missed: 3,
             stop_grace_ms: 5000,
             tls: None,
             plugins: BTreeMap::new(),
@@ -163,8 +191,20 @@ impl RemoteConfig {
         }
     }
 
+    /// The heartbeat settings of `heartbeat_interval_ms`,
+    /// `unhealthy_after_missed` and `unavailable_after_missed`: those of
+    /// the registry service the declared plugins announce to.
+    pub fn heartbeat(&self) -> HeartbeatSettings {
+        HeartbeatSettings {
+            interval: Duration::from_millis(self.heartbeat_interval_ms),
+            unhealthy_after: self.unhealthy_after_missed,
+            unavailable_after: self.unavailable_after_missed,
+        }
+    }
+
     /// The declared members, announcing to `host` (a URI), for the kinds
-    /// the host accepts remotely.
+    /// the host accepts remotely; the registry service built with them
+    /// takes their [`heartbeat`](Self::heartbeat) settings.
     pub(super) fn members(
         &self,
         kinds: &[(&'static str, DeclareFn)],
@@ -172,7 +212,8 @@ impl RemoteConfig {
     ) -> Result<RemoteMembers, BoxError> {
         let mut builder = RemoteMembers::builder()
             .host(host)
-            .stop_grace(Duration::from_millis(self.stop_grace_ms));
+            .stop_grace(Duration::from_millis(self.stop_grace_ms))
+            .heartbeat(self.heartbeat());
         #[cfg(feature = "tls")]
         if let Some(ca) = self.tls.as_ref().and_then(|t| t.plugin_ca.as_ref()) {
             let tls = pegboard_remote::ClientTls::from_ca_file(ca)
@@ -262,6 +303,34 @@ mod tests {
 
     fn config(toml: &str) -> Result<Option<RemoteConfig>, BoxError> {
         RemoteConfig::of(&Document::from_toml_str(toml).unwrap())
+    }
+
+    #[test]
+    fn the_heartbeat_keys_reach_the_registry_service_built_with_the_members() {
+        // Unset, they are the library's defaults.
+        let c = config("[remote]\n").unwrap().unwrap();
+        assert_eq!(c.heartbeat(), HeartbeatSettings::default());
+        let c = config(
+            "[remote]\nheartbeat_interval_ms = 250\nunhealthy_after_missed = 2\n\
+             unavailable_after_missed = 6\n",
+        )
+        .unwrap()
+        .unwrap();
+        let want = HeartbeatSettings {
+            interval: Duration::from_millis(250),
+            unhealthy_after: 2,
+            unavailable_after: 6,
+        };
+        assert_eq!(c.heartbeat(), want);
+        // As `run` builds the registry service: from the members.
+        let members = c.members(&[], "http://127.0.0.1:1").unwrap();
+        let catalog = pegboard_core::Catalog::new([]).unwrap();
+        let service = pegboard_remote::RemoteRegistry::builder(&catalog, "t")
+            .members(&members)
+            .build()
+            .unwrap();
+        assert_eq!(service.settings(), want);
+        assert!(config("[remote]\nheartbeat_interval = 5\n").is_err());
     }
 
     #[test]

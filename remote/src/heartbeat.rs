@@ -11,25 +11,36 @@ use serde::Serialize;
 ///
 /// A heartbeat arriving less than [`interval`](Self::interval) after the
 /// previous one (or the announcement) is on time. Each further full interval
-/// without one is a missed heartbeat: one missed makes the plugin
+/// without one is a missed heartbeat: [`unhealthy_after`](Self::unhealthy_after)
+/// missed (one by default) make the plugin
 /// [`Unhealthy`](RemoteState::Unhealthy), [`unavailable_after`](Self::unavailable_after)
 /// missed make it [`Unavailable`](RemoteState::Unavailable). Plugins should
 /// therefore send heartbeats somewhat more often than the interval.
+///
+/// A host built on `pegboard::cli` reads them from `[remote]`
+/// (`heartbeat_interval_ms`, `unhealthy_after_missed`,
+/// `unavailable_after_missed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeartbeatSettings {
     /// The interval plugins are told to keep; zero is read as one
     /// millisecond.
     pub interval: Duration,
+    /// How many missed intervals make a plugin unhealthy; zero is read as
+    /// one. At or above [`unavailable_after`](Self::unavailable_after), a
+    /// plugin goes from healthy straight to unavailable.
+    pub unhealthy_after: u32,
     /// How many missed intervals make a plugin unavailable; zero is read as
     /// one (then a plugin goes from healthy straight to unavailable).
     pub unavailable_after: u32,
 }
 
 impl Default for HeartbeatSettings {
-    /// A heartbeat every 5 seconds; unavailable after 3 missed (15 s).
+    /// A heartbeat every 5 seconds; unhealthy after 1 missed (5 s),
+    /// unavailable after 3 missed (15 s).
     fn default() -> Self {
         HeartbeatSettings {
             interval: Duration::from_secs(5),
+            unhealthy_after: 1,
             unavailable_after: 3,
         }
     }
@@ -57,12 +68,12 @@ impl HeartbeatSettings {
     /// The state of a remote plugin last heard from at `last_seen`, at `now`.
     pub fn state(&self, last_seen: Instant, now: Instant) -> RemoteState {
         let missed = self.missed(last_seen, now);
-        if missed == 0 {
-            RemoteState::Healthy
-        } else if missed < u128::from(self.unavailable_after.max(1)) {
+        if missed >= u128::from(self.unavailable_after.max(1)) {
+            RemoteState::Unavailable
+        } else if missed >= u128::from(self.unhealthy_after.max(1)) {
             RemoteState::Unhealthy
         } else {
-            RemoteState::Unavailable
+            RemoteState::Healthy
         }
     }
 }
@@ -73,8 +84,8 @@ impl HeartbeatSettings {
 pub enum RemoteState {
     /// Its heartbeats are on time.
     Healthy,
-    /// It missed at least one heartbeat, fewer than
-    /// [`HeartbeatSettings::unavailable_after`].
+    /// It missed [`HeartbeatSettings::unhealthy_after`] heartbeats or more
+    /// (one by default), fewer than [`HeartbeatSettings::unavailable_after`].
     Unhealthy,
     /// It missed [`HeartbeatSettings::unavailable_after`] heartbeats or more:
     /// the host no longer counts on it, and it must announce again to come
@@ -107,6 +118,7 @@ mod tests {
     fn settings(interval_ms: u64, unavailable_after: u32) -> HeartbeatSettings {
         HeartbeatSettings {
             interval: Duration::from_millis(interval_ms),
+            unhealthy_after: 1,
             unavailable_after,
         }
     }
@@ -156,6 +168,40 @@ mod tests {
     }
 
     #[test]
+    fn the_misses_before_unhealthy_are_configurable() {
+        let t0 = Instant::now();
+        // (unhealthy_after, unavailable_after, intervals missed, expected)
+        let table: &[(u32, u32, u64, RemoteState)] = &[
+            // two misses tolerated, unhealthy at the third
+            (3, 5, 1, Healthy),
+            (3, 5, 2, Healthy),
+            (3, 5, 3, Unhealthy),
+            (3, 5, 4, Unhealthy),
+            (3, 5, 5, Unavailable),
+            // zero read as one: the default
+            (0, 3, 0, Healthy),
+            (0, 3, 1, Unhealthy),
+            // at or above `unavailable_after`: never unhealthy
+            (3, 3, 2, Healthy),
+            (3, 3, 3, Unavailable),
+            (9, 2, 1, Healthy),
+            (9, 2, 2, Unavailable),
+        ];
+        for &(unhealthy_after, unavailable_after, missed, want) in table {
+            let s = HeartbeatSettings {
+                interval: Duration::from_millis(100),
+                unhealthy_after,
+                unavailable_after,
+            };
+            let got = s.state(t0, t0 + Duration::from_millis(100 * missed));
+            assert_eq!(
+                got, want,
+                "unhealthy after {unhealthy_after}, unavailable after {unavailable_after}, {missed} missed"
+            );
+        }
+    }
+
+    #[test]
     fn the_last_nanosecond_of_an_interval_is_on_time() {
         let t0 = Instant::now();
         let s = settings(100, 3);
@@ -199,9 +245,10 @@ mod tests {
         assert_eq!(s.unavailable_after, 3);
         assert_eq!(s.interval_ms(), 5000);
         assert_eq!(settings(0, 3).interval_ms(), 1);
+        assert_eq!(s.unhealthy_after, 1);
         let huge = HeartbeatSettings {
             interval: Duration::MAX,
-            unavailable_after: 3,
+            ..HeartbeatSettings::default()
         };
         assert_eq!(huge.interval_ms(), u64::MAX);
     }

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use super::error::RemoteError;
-use super::heartbeat::RemoteState;
+use super::heartbeat::{HeartbeatSettings, RemoteState};
 
 /// The declared members, as the remote registry they announce to sees
 /// them (implemented by `RemoteMembers`).
@@ -19,6 +19,10 @@ pub(crate) trait DeclaredMembers: Send + Sync {
     /// Ties the members to the registry they announce to; `false` if they
     /// already announce to another one.
     fn attach(&self, sessions: Box<dyn AnnouncedSessions>) -> bool;
+
+    /// The heartbeat settings the members were declared with, if any: the
+    /// registry's, unless it was given its own.
+    fn heartbeat(&self) -> Option<HeartbeatSettings>;
 
     /// Checks an announced plugin against its declaration, if it is a
     /// member; `token_owner` is the member whose per-process token the

@@ -1,11 +1,12 @@
-//! Finding local plugin binaries (SPEC R2): a plugin directory laid out
-//! `<dir>/<name>/<version>/<name>-plugin`.
+//! Finding local plugin binaries (SPEC R2, R7): a plugin directory laid out
+//! `<dir>/<name>/<version>/<name>-plugin`, where `<version>` may also be
+//! written with a `v` (`v1.2.0`).
 //!
 //! ```text
 //! plugins/
 //!   classifier-remote/
 //!     1.2.0/classifier-remote-plugin
-//!     1.10.1/classifier-remote-plugin      <- picked: highest version
+//!     v1.10.1/classifier-remote-plugin     <- picked: highest version
 //!     2.0.0-beta.1/classifier-remote-plugin
 //!     notes.txt                             <- skipped, with why
 //! ```
@@ -33,10 +34,11 @@ pub struct LocalPlugin {
     pub versions: Vec<LocalBinary>,
 }
 
-/// One binary: `<dir>/<name>/<version>/<name>-plugin`.
+/// One binary: `<dir>/<name>/<version>/<name>-plugin` (or
+/// `<dir>/<name>/v<version>/<name>-plugin`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalBinary {
-    /// The version (its directory's name).
+    /// The version (its directory's name, without a leading `v`).
     pub version: Version,
     /// The executable.
     pub path: PathBuf,
@@ -68,8 +70,12 @@ pub enum SkipReason {
     NotADirectory,
     /// A `<name>` that is not a valid plugin name (`[a-z0-9][a-z0-9_-]*`).
     InvalidName,
-    /// A `<version>` that is not a semver version.
+    /// A `<version>` that is not a semver version (with or without a
+    /// leading `v`).
     InvalidVersion(String),
+    /// The same version as another directory (`1.2.0` and `v1.2.0`): the
+    /// binary of that one, named here, is used.
+    DuplicateVersion(PathBuf),
     /// No `<name>-plugin` in the version directory.
     MissingBinary,
     /// `<name>-plugin` is not an executable file.
@@ -84,6 +90,9 @@ impl fmt::Display for SkipReason {
             SkipReason::NotADirectory => f.write_str("not a directory"),
             SkipReason::InvalidName => f.write_str("not a valid plugin name ([a-z0-9][a-z0-9_-]*)"),
             SkipReason::InvalidVersion(e) => write!(f, "not a semver version: {e}"),
+            SkipReason::DuplicateVersion(used) => {
+                write!(f, "the same version as {}, which is used", used.display())
+            }
             SkipReason::MissingBinary => f.write_str("no `<name>-plugin` binary in it"),
             SkipReason::NotExecutable => f.write_str("not an executable file"),
             SkipReason::Unreadable(e) => write!(f, "cannot be read: {e}"),
@@ -123,7 +132,8 @@ impl LocalPlugin {
     }
 }
 
-/// Scans `dir` for `<name>/<version>/<name>-plugin` binaries.
+/// Scans `dir` for `<name>/<version>/<name>-plugin` binaries (`<version>`
+/// with or without a leading `v`).
 ///
 /// Plugins come sorted by name, versions highest first. Entries that do not
 /// fit the layout are listed in [`Scan::skipped`]; only a `dir` that cannot
@@ -192,7 +202,23 @@ pub fn scan(dir: &Path) -> Result<Scan, ScanError> {
             }
         }
         if !versions.is_empty() {
+            // Stable: of `1.2.0` and `v1.2.0`, the first in path order
+            // (`1.2.0`) comes first and is kept.
             versions.sort_by(|a, b| b.version.cmp(&a.version));
+            let mut kept: Vec<LocalBinary> = Vec::with_capacity(versions.len());
+            for b in versions {
+                match kept.last() {
+                    Some(last) if last.version == b.version => out.skipped.push(Skipped {
+                        reason: SkipReason::DuplicateVersion(last.path.clone()),
+                        path: b
+                            .path
+                            .parent()
+                            .map_or_else(|| b.path.clone(), Path::to_owned),
+                    }),
+                    _ => kept.push(b),
+                }
+            }
+            let versions = kept;
             out.plugins.push(LocalPlugin { name, versions });
         }
     }
@@ -208,8 +234,13 @@ fn binary(name: &str, version_dir: &Path, is_dir: bool) -> Result<LocalBinary, S
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let version =
-        Version::parse(&raw).map_err(|e| SkipReason::InvalidVersion(format!("`{raw}`: {e}")))?;
+    // `v1.2.0` is read as `1.2.0`, unless `1.2.0` is not a version either.
+    let version = Version::parse(&raw)
+        .or_else(|e| match raw.strip_prefix('v').map(Version::parse) {
+            Some(Ok(v)) => Ok(v),
+            _ => Err(e),
+        })
+        .map_err(|e| SkipReason::InvalidVersion(format!("`{raw}`: {e}")))?;
     let path = version_dir.join(format!("{name}-plugin"));
     let metadata = match std::fs::metadata(&path) {
         Ok(m) => m,
@@ -376,6 +407,68 @@ mod tests {
         assert!(
             !skipped.iter().any(|(r, _)| r == "empty"),
             "an empty plugin dir is not an error"
+        );
+    }
+
+    #[test]
+    fn a_version_directory_may_start_with_v() {
+        let dir = TempDir::new("v-prefix");
+        let v123 = dir.file("sentiment/v1.2.3/sentiment-plugin", true);
+        let v110 = dir.file("sentiment/1.1.0/sentiment-plugin", true);
+        // Both spellings of one version: the plain one is kept.
+        let plain = dir.file("sentiment/1.0.0/sentiment-plugin", true);
+        dir.file("sentiment/v1.0.0/sentiment-plugin", true);
+        dir.dir("sentiment/vnext");
+        let scan = scan(&dir.0).unwrap();
+        assert_eq!(
+            scan.plugins,
+            [LocalPlugin {
+                name: "sentiment".into(),
+                versions: vec![
+                    LocalBinary {
+                        version: v("1.2.3"),
+                        path: v123
+                    },
+                    LocalBinary {
+                        version: v("1.1.0"),
+                        path: v110
+                    },
+                    LocalBinary {
+                        version: v("1.0.0"),
+                        path: plain.clone()
+                    },
+                ],
+            }]
+        );
+        let skipped: Vec<(PathBuf, String)> = scan
+            .skipped
+            .iter()
+            .map(|s| {
+                let rel = s.path.strip_prefix(&dir.0).unwrap().to_owned();
+                (rel, s.reason.to_string())
+            })
+            .collect();
+        assert_eq!(skipped.len(), 2, "{skipped:#?}");
+        assert!(
+            skipped.contains(&(
+                PathBuf::from("sentiment/v1.0.0"),
+                format!("the same version as {}, which is used", plain.display())
+            )),
+            "{skipped:#?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|(p, why)| p == Path::new("sentiment/vnext")
+                    && why.starts_with("not a semver version: `vnext`")),
+            "{skipped:#?}"
+        );
+        assert_eq!(
+            scan.plugins[0]
+                .pick(Some(&VersionReq::parse("^1.2").unwrap()))
+                .map(|b| b.version.to_string())
+                .as_deref(),
+            Some("1.2.3")
         );
     }
 

@@ -10,6 +10,7 @@ use tracing::Level;
 use super::state::{Link, RemoteMembers, lock};
 use crate::error::RemoteError;
 use crate::grpc::GrpcTransport;
+use crate::heartbeat::HeartbeatSettings;
 use crate::link::{AnnouncedSessions, DeclaredMembers};
 use crate::registry::RemoteRegistryBuilder;
 
@@ -22,7 +23,10 @@ impl RemoteRegistryBuilder {
     /// ([`RemoteMembers`]): their ids are not refused as compiled-in, their
     /// announcements are checked against their declarations, and they are
     /// called where they announce themselves. Local plugin processes may
-    /// announce with the token they were started with.
+    /// announce with the token they were started with. The members'
+    /// [heartbeat settings](crate::RemoteMembersBuilder::heartbeat), if
+    /// any, are the registry's unless [`heartbeat`](Self::heartbeat) sets
+    /// others.
     pub fn members(self, members: &RemoteMembers) -> Self {
         self.declared(members.ids(), Arc::new(members.clone()))
     }
@@ -32,6 +36,10 @@ impl DeclaredMembers for RemoteMembers {
     /// Ties the members to the remote registry they announce to.
     fn attach(&self, registry: Box<dyn AnnouncedSessions>) -> bool {
         self.shared.registry.set(registry).is_ok()
+    }
+
+    fn heartbeat(&self) -> Option<HeartbeatSettings> {
+        self.shared.settings.heartbeat
     }
 
     /// Checks an announced plugin against its declaration, if it is a

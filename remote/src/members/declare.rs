@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicU8;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use super::instance::member_factory;
 use super::state::{Member, RemoteMembers, Settings, Shared};
 use crate::grpc::DEFAULT_TIMEOUT;
+use crate::heartbeat::HeartbeatSettings;
 use crate::kind::RemoteKind;
 use crate::scan::{self, LocalBinary};
 use pegboard_core::Location;
@@ -53,8 +54,13 @@ pub enum MembersError {
         /// The plugin's id.
         id: String,
     },
-    /// The plugin directory could not be read.
-    #[error("remote plugin `{id}`: {source}")]
+    /// The plugin directory could not be read. Like
+    /// [`NoBinary`](Self::NoBinary), the reason the plugin fails, not an
+    /// error of [`process_from_dir`](RemoteMembersBuilder::process_from_dir).
+    #[error(
+        "local plugin `{id}`: {source}; create it with the plugin's binary at \
+         <name>/<version>/<name>-plugin, or give the directory that has it"
+    )]
     Scan {
         /// The plugin's id.
         id: String,
@@ -62,21 +68,28 @@ pub enum MembersError {
         source: scan::ScanError,
     },
     /// No binary of the plugin in the plugin directory fits the requirement.
+    /// [`process_from_dir`](RemoteMembersBuilder::process_from_dir) does not
+    /// return it: the plugin is declared, and fails with this message when
+    /// the registry builds it, so the other plugins still run.
     #[error(
-        "local plugin `{id}`: no binary `{name}/<version>/{name}-plugin` matching {requirement} \
-         in {dir} (found: {found})"
+        "local plugin `{id}`: no binary matching {requirement} (searched {searched}; \
+         versions found: {found}{skipped}); install the binary there or change the \
+         declared version requirement"
     )]
     NoBinary {
         /// The plugin's id.
         id: String,
-        /// The plugin's name.
-        name: String,
-        /// The plugin directory.
-        dir: PathBuf,
         /// The requirement.
         requirement: String,
+        /// Where its binary was looked for:
+        /// `<dir>/<name>/<version>/<name>-plugin` and
+        /// `<dir>/<name>/v<version>/<name>-plugin`.
+        searched: String,
         /// The versions found, or `none`.
         found: String,
+        /// The entries of `<dir>/<name>` passed over, with why (`; skipped:
+        /// ...`), or empty.
+        skipped: String,
     },
     /// A local process is declared, but no plugin directory to find it in.
     #[error("local plugin `{id}`: no plugin directory to find its binary in")]
@@ -103,6 +116,9 @@ struct Declared {
     location: Location,
     requirement: VersionReq,
     binaries: Vec<LocalBinary>,
+    /// Why it cannot run (a local process without a binary): its factory
+    /// fails with this.
+    missing: Option<String>,
     kind_type: fn() -> std::any::TypeId,
     factory: pegboard_core::extend::Factory,
 }
@@ -117,6 +133,7 @@ impl RemoteMembers {
                 node: DEFAULT_NODE.to_owned(),
                 stop_grace: DEFAULT_STOP_GRACE,
                 call_timeout: DEFAULT_TIMEOUT,
+                heartbeat: None,
                 #[cfg(feature = "tls")]
                 plugin_tls: None,
             },
@@ -166,6 +183,17 @@ impl RemoteMembersBuilder {
         self
     }
 
+    /// How often the members must send heartbeats and how many they may
+    /// miss: the settings of the
+    /// [`RemoteRegistry`](crate::RemoteRegistry) built with these members
+    /// ([`RemoteRegistryBuilder::members`](crate::RemoteRegistryBuilder::members)),
+    /// unless its own [`heartbeat`](crate::RemoteRegistryBuilder::heartbeat)
+    /// is set (default: [`HeartbeatSettings::default`]).
+    pub fn heartbeat(mut self, settings: HeartbeatSettings) -> Self {
+        self.settings.heartbeat = Some(settings);
+        self
+    }
+
     /// Declares the plugin `name` of kind `K`, run elsewhere, whose version
     /// must match `requirement` (e.g. `"^1"`, or `"*"`).
     pub fn remote<K: RemoteKind + ?Sized>(
@@ -174,7 +202,7 @@ impl RemoteMembersBuilder {
         requirement: &str,
     ) -> Result<Self, MembersError> {
         let requirement = parse_requirement(K::NAME, name, requirement)?;
-        self.declare::<K>(name, Location::Remote, requirement, Vec::new())
+        self.declare::<K>(name, Location::Remote, requirement, Vec::new(), None)
     }
 
     /// Declares the plugin `name` of kind `K`, run by the host from
@@ -193,12 +221,24 @@ impl RemoteMembersBuilder {
                 pre: binary.version.pre.clone(),
             }],
         };
-        self.declare::<K>(name, Location::LocalProcess, requirement, vec![binary])
+        self.declare::<K>(
+            name,
+            Location::LocalProcess,
+            requirement,
+            vec![binary],
+            None,
+        )
     }
 
     /// Declares the plugin `name` of kind `K`, run by the host from the
     /// highest version of its binary in `dir` that matches `requirement`
     /// (see [`scan`](crate::scan)).
+    ///
+    /// A plugin without such a binary (or whose `dir` cannot be read) is
+    /// declared all the same: it fails alone when the registry builds it,
+    /// with [`MembersError::NoBinary`] (or [`MembersError::Scan`]) as its
+    /// reason, and the other plugins run. Only an invalid name or
+    /// requirement is an error here.
     pub fn process_from_dir<K: RemoteKind + ?Sized>(
         self,
         name: &str,
@@ -207,33 +247,57 @@ impl RemoteMembersBuilder {
     ) -> Result<Self, MembersError> {
         let req = parse_requirement(K::NAME, name, requirement)?;
         let id = format!("{}.{name}", K::NAME);
-        let found = scan::scan(dir).map_err(|source| MembersError::Scan {
-            id: id.clone(),
-            source,
-        })?;
+        let found = match scan::scan(dir) {
+            Ok(found) => found,
+            Err(source) => {
+                let missing = MembersError::Scan { id, source }.to_string();
+                return self.declare::<K>(
+                    name,
+                    Location::LocalProcess,
+                    req,
+                    Vec::new(),
+                    Some(missing),
+                );
+            }
+        };
         let plugin = found.plugins.iter().find(|p| p.name == name);
         let binaries: Vec<LocalBinary> = plugin
             .map(|p| p.candidates(Some(&req)).cloned().collect())
             .unwrap_or_default();
-        match binaries.is_empty() {
-            false => self.declare::<K>(name, Location::LocalProcess, req, binaries),
-            true => Err(MembersError::NoBinary {
-                id,
-                name: name.to_owned(),
-                dir: dir.to_owned(),
-                requirement: req.to_string(),
-                found: plugin
-                    .map(|p| {
-                        p.versions
-                            .iter()
-                            .map(|b| b.version.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "none".to_owned()),
-            }),
+        if !binaries.is_empty() {
+            return self.declare::<K>(name, Location::LocalProcess, req, binaries, None);
         }
+        let searched = dir.join(name);
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .filter(|s| s.path.starts_with(&searched))
+            .map(|s| format!("{}: {}", s.path.display(), s.reason))
+            .collect();
+        let missing = MembersError::NoBinary {
+            id,
+            requirement: req.to_string(),
+            searched: format!(
+                "{0}/<version>/{name}-plugin and {0}/v<version>/{name}-plugin",
+                searched.display()
+            ),
+            found: plugin
+                .map(|p| {
+                    p.versions
+                        .iter()
+                        .map(|b| b.version.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "none".to_owned()),
+            skipped: match skipped.is_empty() {
+                true => String::new(),
+                false => format!("; skipped: {}", skipped.join(", ")),
+            },
+        }
+        .to_string();
+        self.declare::<K>(name, Location::LocalProcess, req, Vec::new(), Some(missing))
     }
 
     fn declare<K: RemoteKind + ?Sized>(
@@ -242,6 +306,7 @@ impl RemoteMembersBuilder {
         location: Location,
         requirement: VersionReq,
         binaries: Vec<LocalBinary>,
+        missing: Option<String>,
     ) -> Result<Self, MembersError> {
         let id = format!("{}.{name}", K::NAME);
         if !is_valid_name(K::NAME) || !is_valid_name(name) {
@@ -257,6 +322,7 @@ impl RemoteMembersBuilder {
             location,
             requirement,
             binaries,
+            missing,
             kind_type: pegboard_core::__private::type_id_of::<K>,
             factory: member_factory::<K>,
         });
@@ -277,24 +343,39 @@ impl RemoteMembersBuilder {
         let mut by_id = HashMap::with_capacity(self.members.len());
         for (i, d) in self.members.into_iter().enumerate() {
             let name: &'static str = Box::leak(d.name.into_boxed_str());
-            let version: &'static str = match d.binaries.first() {
-                Some(b) => Box::leak(b.version.to_string().into_boxed_str()),
-                None => "0.0.0",
-            };
+            // The version of the binary it runs; without one (a remote
+            // plugin before it announces, a local one without a binary),
+            // the declared requirement: what is known of it.
+            let version: &'static str = Box::leak(
+                match d.binaries.first() {
+                    Some(b) => b.version.to_string(),
+                    None => d.requirement.to_string(),
+                }
+                .into_boxed_str(),
+            );
             let description: &'static str = Box::leak(
                 match d.binaries.first() {
                     Some(b) => format!("local plugin process {}", b.path.display()),
+                    None if d.missing.is_some() => {
+                        format!(
+                            "local plugin process, no binary found for {}",
+                            d.requirement
+                        )
+                    }
                     None => format!("remote plugin, version {}", d.requirement),
                 }
                 .into_boxed_str(),
             );
-            descriptors.push(&*Box::leak(Box::new(PluginDescriptor::from_parts(
+            // Checked here rather than by the registry: the version is a
+            // parsed version or, before one is known, the requirement (not
+            // a version), and the API is this host's own.
+            descriptors.push(&*Box::leak(Box::new(PluginDescriptor::from_checked_parts(
                 DescriptorParts {
                     name,
                     kind: d.kind,
                     kind_type: d.kind_type,
                     version,
-                    api: pegboard_api::API_VERSION,
+                    api: short_api(),
                     description,
                     crate_name: match d.location {
                         Location::LocalProcess => "(local process)",
@@ -303,6 +384,7 @@ impl RemoteMembersBuilder {
                     crate_version: version,
                     file: match d.binaries.first() {
                         Some(b) => Box::leak(b.path.display().to_string().into_boxed_str()),
+                        None if d.missing.is_some() => "(no binary)",
                         None => "(announced)",
                     },
                     line: 0,
@@ -320,6 +402,7 @@ impl RemoteMembersBuilder {
                 location: d.location,
                 requirement: d.requirement,
                 binaries: d.binaries,
+                missing: d.missing,
                 current: std::sync::atomic::AtomicUsize::new(0),
                 refused: Mutex::new(None),
                 link: watch::Sender::new(None),
@@ -338,6 +421,16 @@ impl RemoteMembersBuilder {
             }),
         })
     }
+}
+
+/// This host's API version as `#[pegboard::plugin]` plugins give theirs,
+/// `MAJOR.MINOR` (`0.1`): what a member's `api` shows.
+fn short_api() -> &'static str {
+    static SHORT: OnceLock<String> = OnceLock::new();
+    SHORT.get_or_init(|| {
+        let api = pegboard_api::api_version();
+        format!("{}.{}", api.major, api.minor)
+    })
 }
 
 /// `requirement` of the member `kind.name`, parsed.

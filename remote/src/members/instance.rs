@@ -30,6 +30,9 @@ pub(super) fn member_factory<K: RemoteKind + ?Sized>(
         .get(ctx.id())
         .ok_or("not a declared remote member")?;
     let member = &members.shared.members[index];
+    if let Some(missing) = &member.missing {
+        return Err(missing.clone().into());
+    }
     let transport = MemberTransport {
         members: members.clone(),
         index,

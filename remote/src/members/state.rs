@@ -11,7 +11,7 @@ use semver::VersionReq;
 use tokio::sync::watch;
 
 use crate::grpc::GrpcTransport;
-use crate::heartbeat::RemoteState;
+use crate::heartbeat::{HeartbeatSettings, RemoteState};
 use crate::link::AnnouncedSessions;
 use crate::scan::LocalBinary;
 use pegboard_core::PluginDescriptor;
@@ -64,9 +64,17 @@ use pegboard_core::{Connection, Location, RemoteEndpoint};
 ///
 /// The descriptors of declared plugins are made at run time and leaked
 /// (a few hundred bytes per plugin, once per `RemoteMembers`): the catalog
-/// holds `'static` descriptors. A remote plugin's descriptor has version
-/// `0.0.0` until more is known; its announced version is in
+/// holds `'static` descriptors. The descriptor's `api` is this host's,
+/// `MAJOR.MINOR` as plugins declare it (`0.1`); its version is the
+/// binary's for a local process, else the declared requirement (`^1`,
+/// what is known before it announces); the announced version is in
 /// [`PluginInfo::remote`](pegboard_core::PluginInfo::remote).
+///
+/// A local process declared with
+/// [`process_from_dir`](crate::RemoteMembersBuilder::process_from_dir)
+/// whose binary is not there fails alone: its instance cannot be built,
+/// and the registry reports it `failed` with the paths it searched and the
+/// versions it found.
 ///
 /// Give them to the registry
 /// ([`RegistryBuilder::remote`](pegboard_core::RegistryBuilder::remote)) and to the
@@ -121,6 +129,9 @@ pub(super) struct Member {
     /// The binaries a local process may run, highest version first: the
     /// next is tried when the host refuses one's API (SPEC V3).
     pub(super) binaries: Vec<LocalBinary>,
+    /// Why it cannot run (a local process without a binary), if so: its
+    /// factory fails with this, so the registry reports it failed.
+    pub(super) missing: Option<String>,
     /// The one it runs now, an index into `binaries`.
     pub(super) current: std::sync::atomic::AtomicUsize,
     /// Why the host refused the last announcement of this plugin's API,
@@ -160,6 +171,9 @@ pub(super) struct Settings {
     pub(super) node: String,
     pub(super) stop_grace: Duration,
     pub(super) call_timeout: Duration,
+    /// The heartbeat settings of the remote registry they announce to,
+    /// unless it is given its own.
+    pub(super) heartbeat: Option<HeartbeatSettings>,
     /// How `https://` plugin services are called.
     #[cfg(feature = "tls")]
     pub(super) plugin_tls: Option<crate::tls::ClientTls>,

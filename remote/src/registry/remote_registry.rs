@@ -66,7 +66,9 @@ impl AnnouncedSessions for WeakRemoteRegistry {
 pub struct RemoteRegistryBuilder {
     compiled_in: HashSet<String>,
     token: String,
-    settings: HeartbeatSettings,
+    /// Set by [`heartbeat`](Self::heartbeat); else the members', else the
+    /// default.
+    settings: Option<HeartbeatSettings>,
     clock: Option<Clock>,
     members: Option<Arc<dyn DeclaredMembers>>,
 }
@@ -88,9 +90,10 @@ impl RemoteRegistryBuilder {
     }
 
     /// How often plugins must send heartbeats and how many they may miss
-    /// (default: [`HeartbeatSettings::default`]).
+    /// (default: the [members'](crate::RemoteMembersBuilder::heartbeat), if
+    /// they were given any, else [`HeartbeatSettings::default`]).
     pub fn heartbeat(mut self, settings: HeartbeatSettings) -> Self {
-        self.settings = settings;
+        self.settings = Some(settings);
         self
     }
 
@@ -106,10 +109,14 @@ impl RemoteRegistryBuilder {
         if self.token.is_empty() {
             return Err(RemoteError::EmptyToken);
         }
+        let settings = self
+            .settings
+            .or_else(|| self.members.as_ref().and_then(|m| m.heartbeat()))
+            .unwrap_or_default();
         let shared = Arc::new(Shared {
             compiled_in: self.compiled_in,
             token: self.token,
-            settings: self.settings,
+            settings,
             clock: self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
             book: Mutex::default(),
             members: self.members,
@@ -165,7 +172,7 @@ impl RemoteRegistry {
         RemoteRegistryBuilder {
             compiled_in: catalog.ids().map(str::to_owned).collect(),
             token: token.into(),
-            settings: HeartbeatSettings::default(),
+            settings: None,
             clock: None,
             members: None,
         }

@@ -21,6 +21,7 @@ fn registry() -> (RemoteRegistry, Arc<Mutex<Instant>>) {
         .heartbeat(HeartbeatSettings {
             interval: 100 * MS,
             unavailable_after: 3,
+            ..HeartbeatSettings::default()
         })
         .clock(move || *clock.lock().unwrap())
         .build()
