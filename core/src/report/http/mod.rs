@@ -4,8 +4,8 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /healthz` | `200 {"status":"ok"}` while the process runs |
-//! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is up (running or degraded), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
-//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`) and `location` (`"in_process"`) |
+//! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is running (or degraded, with [`HttpOptions::ready_when_degraded`]), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
+//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field (`capabilities` being [`capability_list`](crate::report::info::PluginInfo::capability_list), the admin status's list), plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`), `health` (`{"status":"unknown"}` until the first check), `healthy`, `status` (`{"enabled","initialized","serving","last_error"}`) and `base_path` (`"/api/<name>"` for a [`Routes`] plugin, else `null`) |
 //! | `GET /api/v1/plugins/status` | admin diagnostics, only with `Authorization: Bearer <token>` (see below) |
 //! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::report::metrics::CONTENT_TYPE) |
 //! | `/api/<name>/...` | the router of each [`Routes`] plugin that is up when [`router`] is called |
@@ -183,13 +183,12 @@ pub trait Routes {
     fn router(&self) -> Router;
 }
 
-/// Plugin names that would shadow the surface's own `/api/...` routes.
-const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
-
 /// What the operator handlers share.
 struct Shared {
     registry: Arc<Registry>,
     admin_token: Option<String>,
+    /// [`HttpOptions::ready_when_degraded`].
+    degraded_is_ready: bool,
 }
 
 type AppState = Arc<Shared>;
@@ -214,6 +213,7 @@ pub fn router(registry: Arc<Registry>, options: HttpOptions) -> Router {
     let shared = Arc::new(Shared {
         registry: Arc::clone(&registry),
         admin_token: options.token().map(str::to_owned),
+        degraded_is_ready: options.is_ready_when_degraded(),
     });
     let mut operator: Router<AppState> = Router::new()
         .route("/healthz", get(healthz))
@@ -261,10 +261,10 @@ fn mount_routes(mut app: Router, registry: &Registry) -> Router {
                 "http.routes.skipped"
             );
         };
-        if RESERVED_NAMES.contains(&info.name) {
+        let Some(path) = views::base_path(info.kind, info.name) else {
             skip("the name is reserved by the operator routes under /api");
             continue;
-        }
+        };
         let plugin = match registry.get::<dyn Routes>(info.name) {
             Ok(plugin) => plugin,
             Err(e) => {
@@ -272,7 +272,6 @@ fn mount_routes(mut app: Router, registry: &Registry) -> Router {
                 continue;
             }
         };
-        let path = format!("/api/{}", info.name);
         // The router comes from plugin code and axum panics on bad routes:
         // neither may take the surface down.
         let mounted = catch_unwind(AssertUnwindSafe(|| {
@@ -292,7 +291,7 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(shared): State<AppState>) -> Response {
-    let readiness = Readiness::of(&shared.registry);
+    let readiness = Readiness::of(&shared.registry, shared.degraded_is_ready);
     let status = if readiness.is_ready() {
         StatusCode::OK
     } else {
