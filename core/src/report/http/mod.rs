@@ -183,6 +183,16 @@ pub trait Routes {
     fn router(&self) -> Router;
 }
 
+/// Plugin names that would shadow the surface's own `/api/...` routes.
+const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
+
+/// Where the routes of `plugin` are mounted: `/api/<name>` for a [`Routes`]
+/// plugin whose name is not reserved, else `None`.
+fn base_path(plugin: &crate::report::info::PluginInfo) -> Option<String> {
+    (plugin.kind == <dyn Routes as Kind>::NAME && !RESERVED_NAMES.contains(&plugin.name))
+        .then(|| format!("/api/{}", plugin.name))
+}
+
 /// What the operator handlers share.
 struct Shared {
     registry: Arc<Registry>,
@@ -261,7 +271,7 @@ fn mount_routes(mut app: Router, registry: &Registry) -> Router {
                 "http.routes.skipped"
             );
         };
-        let Some(path) = views::base_path(info.kind, info.name) else {
+        let Some(path) = base_path(&info) else {
             skip("the name is reserved by the operator routes under /api");
             continue;
         };
@@ -301,7 +311,7 @@ async fn readyz(State(shared): State<AppState>) -> Response {
 }
 
 async fn plugins(State(shared): State<AppState>) -> Json<PluginList> {
-    Json(PluginList::of(&shared.registry))
+    Json(PluginList::of(&shared.registry, base_path))
 }
 
 async fn status(State(shared): State<AppState>, headers: HeaderMap) -> Response {

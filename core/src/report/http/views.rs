@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::counters::CounterSnapshot;
-use crate::model::kind::Kind;
 use crate::model::lifecycle::HealthStatus;
 use crate::model::location::{Location, RemoteEndpoint};
 use crate::model::state::{Failure, PluginState};
@@ -103,8 +102,14 @@ pub(super) struct ServingStatus {
 }
 
 impl PluginList {
-    pub fn of(registry: &Registry) -> Self {
-        let plugins: Vec<PluginView> = registry.plugins().into_iter().map(PluginView::of).collect();
+    /// Every plugin of `registry`; `base_path` says where a plugin's routes
+    /// are mounted (`None`: it has none).
+    pub fn of(registry: &Registry, base_path: impl Fn(&PluginInfo) -> Option<String>) -> Self {
+        let plugins: Vec<PluginView> = registry
+            .plugins()
+            .into_iter()
+            .map(|info| PluginView::of(base_path(&info), info))
+            .collect();
         PluginList {
             count: plugins.len(),
             plugins,
@@ -113,7 +118,7 @@ impl PluginList {
 }
 
 impl PluginView {
-    fn of(info: PluginInfo) -> Self {
+    fn of(base_path: Option<String>, info: PluginInfo) -> Self {
         let healthy = info.state == PluginState::Running
             && info
                 .health
@@ -142,21 +147,11 @@ impl PluginView {
                 serving: info.state.is_up(),
                 last_error: info.last_error.clone(),
             },
-            base_path: base_path(info.kind, info.name),
+            base_path,
             reason: info.failure.as_ref().map(Failure::kind),
         }
     }
 }
-
-/// Where the routes of plugin `kind.name` are mounted: `/api/<name>` for a
-/// [`Routes`](super::Routes) plugin whose name is not reserved, else `None`.
-pub(super) fn base_path(kind: &str, name: &str) -> Option<String> {
-    (kind == <dyn super::Routes as Kind>::NAME && !RESERVED_NAMES.contains(&name))
-        .then(|| format!("/api/{name}"))
-}
-
-/// Plugin names that would shadow the surface's own `/api/...` routes.
-const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
 
 /// `GET /api/v1/plugins/status`.
 #[derive(Debug, Serialize)]
