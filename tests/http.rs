@@ -303,7 +303,8 @@ async fn http_api_plugins_lists_every_plugin_with_its_metadata_and_reason() {
     assert_eq!(steady["api"], "0.1");
     assert_eq!(steady["description"], "Always answers.");
     assert_eq!(steady["crate"], "pegboard-tests");
-    assert_eq!(steady["capabilities"], json!(["ping", "probe"]));
+    // Its kind, then its declared capabilities: as the admin status lists them.
+    assert_eq!(steady["capabilities"], json!(["probe", "ping"]));
     assert_eq!(steady["dependencies"], json!([]));
     assert_eq!(steady["state"], "running");
     assert_eq!(steady["reason"], Value::Null);
@@ -345,6 +346,10 @@ async fn http_api_plugins_lists_every_plugin_with_its_metadata_and_reason() {
             "restarts",
             "reason",
             "location",
+            "healthy",
+            "status",
+            "base_path",
+            "health",
         ] {
             assert!(p.get(field).is_some(), "{field} missing in {p}");
         }

@@ -20,6 +20,9 @@ pub struct ServerConfig {
     /// Largest request body accepted; larger ones get 413.
     #[schemars(range(min = 1))]
     pub body_limit_bytes: usize,
+    /// Whether `GET /readyz` counts a degraded plugin (up, but its health
+    /// check says degraded) as ready; by default it answers 503.
+    pub ready_when_degraded: bool,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             store: "memory".to_owned(),
             admin_token: None,
             body_limit_bytes: 1024 * 1024,
+            ready_when_degraded: false,
         }
     }
 }
@@ -50,7 +54,8 @@ pub async fn serve(ctx: RunContext) -> Result<(), BoxError> {
     let listen = ctx.listen.clone().unwrap_or_else(|| config.listen.clone());
     let options = HttpOptions::new()
         .admin_token_from_env(config.admin_token.clone())
-        .body_limit(config.body_limit_bytes);
+        .body_limit(config.body_limit_bytes)
+        .ready_when_degraded(config.ready_when_degraded);
     let registry: Arc<pegboard::Registry> = ctx.registry.clone();
     // The document API gets the same body limit and panic isolation as the
     // operator routes.

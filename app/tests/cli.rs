@@ -411,7 +411,8 @@ version = "^0.1"
             }
         };
         printed.push(line);
-        if printed.iter().any(|l| l.starts_with("listening on ")) {
+        // The host serves first; the table and the count follow the start.
+        if printed.iter().any(|l| l.contains("plugins running")) {
             break;
         }
     }

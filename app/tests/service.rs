@@ -178,6 +178,20 @@ async fn post(url: String, body: Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `GET /api/plugins` once `done` holds for it; panics after a bounded wait.
+async fn plugins_once(server: &Server, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, list) = get(server.url("/api/plugins")).await;
+        assert_eq!(status, 200, "{list}");
+        if done(&list) {
+            return list;
+        }
+        assert!(std::time::Instant::now() < deadline, "never {what}: {list}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn plugin<'a>(list: &'a Value, id: &str) -> &'a Value {
     list["plugins"]
         .as_array()
@@ -686,4 +700,102 @@ fn in_json_mode_a_caught_panic_is_an_event() {
             .contains("classifier-chaos"),
         "{panic}"
     );
+}
+
+/// Health checks every hour: within the test only the first one, right
+/// after each start, can run.
+const HOURLY_CHECKS: &str = "[supervision]\nhealth_interval_ms = 3600000\n";
+
+#[tokio::test]
+async fn api_plugins_entries_say_how_each_plugin_is_and_where_its_routes_are() {
+    let dir = temp_dir("api-plugins");
+    let server = Server::start(
+        &default_binary(),
+        &dir,
+        Some(HOURLY_CHECKS),
+        &[("PEGBOARD_ADMIN_TOKEN", "s3cret")],
+    );
+    // Every plugin that is up gets its first health check right after its
+    // start, not an interval (an hour) later.
+    let list = plugins_once(&server, "health checked right after start", |list| {
+        list["plugins"].as_array().is_some_and(|plugins| {
+            plugins.iter().all(|p| {
+                p["status"]["serving"] == false && p["health"]["status"] == "unknown"
+                    || p["status"]["serving"] == true && p["health"]["status"] == "healthy"
+            }) && plugins.iter().any(|p| p["status"]["serving"] == true)
+        })
+    })
+    .await;
+
+    let keywords = plugin(&list, "classifier.keywords");
+    assert_eq!(keywords["healthy"], true);
+    assert_eq!(
+        keywords["status"],
+        json!({"enabled": true, "initialized": true, "serving": true, "last_error": null})
+    );
+    assert_eq!(keywords["capabilities"], json!(["classifier"]));
+    assert_eq!(keywords["base_path"], Value::Null);
+
+    let stats = plugin(&list, "routes.stats");
+    assert_eq!(stats["base_path"], "/api/stats");
+    let (status, _) = get(server.url("/api/stats")).await;
+    assert_eq!(status, 200);
+
+    // The same capabilities as the admin status, plugin by plugin.
+    let r = client()
+        .get(server.url("/api/v1/plugins/status"))
+        .header("authorization", "Bearer s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let admin: Value = r.json().await.unwrap();
+    for p in list["plugins"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        assert_eq!(
+            p["capabilities"],
+            plugin(&admin, id)["capabilities"],
+            "{id}"
+        );
+        assert_eq!(p["capabilities"][0], p["kind"], "{id}");
+    }
+}
+
+#[tokio::test]
+async fn a_degraded_plugin_is_not_ready_unless_the_server_says_so() {
+    let chaos = "[plugins.classifier.chaos]\non_health = \"error\"\n\
+                 supervision = { health_interval_ms = 3600000, unhealthy_threshold = 1000 }\n";
+    for (server_section, ready) in [
+        ("", false),
+        ("[server]\nready_when_degraded = true\n", true),
+    ] {
+        let dir = temp_dir(&format!("degraded-{ready}"));
+        let config = format!("{server_section}{chaos}");
+        let server = Server::start(&chaos_binary(), &dir, Some(&config), &[]);
+        // Unhealthy once (of 1000 allowed in a row): degraded, still serving.
+        let list = plugins_once(&server, "classifier.chaos degraded", |list| {
+            list["plugins"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["id"] == "classifier.chaos"))
+                .is_some_and(|p| p["state"] == "degraded")
+        })
+        .await;
+        let chaos_entry = plugin(&list, "classifier.chaos");
+        assert_eq!(chaos_entry["healthy"], false);
+        assert_eq!(chaos_entry["status"]["serving"], true);
+        assert_eq!(chaos_entry["health"]["status"], "unhealthy");
+
+        let (status, body) = get(server.url("/readyz")).await;
+        assert_eq!(body["plugins"]["classifier.chaos"], ready, "{body}");
+        assert_eq!(body["plugins"]["classifier.keywords"], true, "{body}");
+        if ready {
+            assert_eq!((status, &body["status"]), (200, &json!("ready")), "{body}");
+        } else {
+            assert_eq!(
+                (status, &body["status"]),
+                (503, &json!("not_ready")),
+                "{body}"
+            );
+        }
+    }
 }

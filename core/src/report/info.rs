@@ -173,6 +173,20 @@ impl PluginInfo {
         }
     }
 
+    /// What the plugin offers, as `/api/plugins` and the admin status list
+    /// it: its kind, then its declared
+    /// [`capabilities`](Self::capabilities), without repeats (a `classifier`
+    /// plugin that declares nothing lists `["classifier"]`).
+    pub fn capability_list(&self) -> Vec<&'static str> {
+        let mut list = vec![self.kind];
+        for &c in self.capabilities {
+            if !list.contains(&c) {
+                list.push(c);
+            }
+        }
+        list
+    }
+
     /// Where the plugin runs, for one outside the host's process.
     pub(crate) fn placed(mut self, placement: Placement) -> Self {
         self.location = placement.location;

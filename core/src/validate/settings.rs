@@ -79,7 +79,8 @@ pub struct Supervision {
     #[schemars(range(min = 1))]
     pub health_timeout_ms: u64,
     /// Time between periodic health checks, in milliseconds (default 10000);
-    /// 0 disables periodic checks.
+    /// the first check runs right after the plugin's start succeeds. 0
+    /// disables health checks (the first one too).
     pub health_interval_ms: u64,
     /// Consecutive unhealthy checks before the plugin counts as failed (and
     /// is restarted according to the restart policy); default 3.

@@ -4,8 +4,8 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /healthz` | `200 {"status":"ok"}` while the process runs |
-//! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is up (running or degraded), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
-//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`) and `location` (`"in_process"`) |
+//! | `GET /readyz` | `200 {"status":"ready","plugins":{"<id>":true,...}}` when every enabled plugin is running (or degraded, with [`HttpOptions::ready_when_degraded`]), else `503 {"status":"not_ready","plugins":{"<id>":false,...}}`; disabled plugins are left out |
+//! | `GET /api/plugins` | `200 {"count":N,"plugins":[...]}`: every plugin (running, failed, disabled, blocked), each with every [`PluginInfo`](crate::report::info::PluginInfo) field (`capabilities` being [`capability_list`](crate::report::info::PluginInfo::capability_list), the admin status's list), plus `reason` (the failure's [`kind`](crate::model::state::Failure::kind), or `null`), `health` (`{"status":"unknown"}` until the first check), `healthy`, `status` (`{"enabled","initialized","serving","last_error"}`) and `base_path` (`"/api/<name>"` for a [`Routes`] plugin, else `null`) |
 //! | `GET /api/v1/plugins/status` | admin diagnostics, only with `Authorization: Bearer <token>` (see below) |
 //! | `GET /metrics` | the Prometheus text of [`Registry::metrics`], with [`metrics::CONTENT_TYPE`](crate::report::metrics::CONTENT_TYPE) |
 //! | `/api/<name>/...` | the router of the [`Routes`] plugin `<name>` while it is up; `503 {"error":"plugin not running","plugin_id":"routes.<name>","state":"starting"}` while it is not |
@@ -140,6 +140,7 @@ use tracing::Level;
 use mounts::{Mounts, not_found};
 pub use options::{ADMIN_TOKEN_VAR, DEFAULT_BODY_LIMIT, HttpOptions};
 pub use routes::Routes;
+use routes::base_path;
 
 use crate::supervise::registry::Registry;
 use views::{PluginList, Readiness, StatusList};
@@ -153,6 +154,8 @@ struct Shared {
     registry: Arc<Registry>,
     admin_token: Option<String>,
     mounts: Mounts,
+    /// [`HttpOptions::ready_when_degraded`].
+    degraded_is_ready: bool,
 }
 
 type AppState = Arc<Shared>;
@@ -178,6 +181,7 @@ pub fn router(registry: Arc<Registry>, options: HttpOptions) -> Router {
         mounts: Mounts::of(&registry),
         registry,
         admin_token: options.token().map(str::to_owned),
+        degraded_is_ready: options.is_ready_when_degraded(),
     });
     let mut operator: Router<AppState> = Router::new()
         .route("/healthz", get(healthz))
@@ -227,7 +231,7 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(shared): State<AppState>) -> Response {
-    let readiness = Readiness::of(&shared.registry);
+    let readiness = Readiness::of(&shared.registry, shared.degraded_is_ready);
     let status = if readiness.is_ready() {
         StatusCode::OK
     } else {
@@ -237,7 +241,7 @@ async fn readyz(State(shared): State<AppState>) -> Response {
 }
 
 async fn plugins(State(shared): State<AppState>) -> Json<PluginList> {
-    Json(PluginList::of(&shared.registry))
+    Json(PluginList::of(&shared.registry, base_path))
 }
 
 async fn status(State(shared): State<AppState>, headers: HeaderMap) -> Response {

@@ -17,14 +17,11 @@ use tower::ServiceExt;
 use tracing::Level;
 
 use crate::model::kind::Kind;
-use crate::report::http::routes::Routes;
+use crate::report::http::routes::{Routes, base_path_of};
 use crate::supervise::registry::Registry;
 
 /// The `tracing` target of the surface's events.
 const LOG_TARGET: &str = "pegboard::http";
-
-/// Plugin names that would shadow the surface's own `/api/...` routes.
-const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
 
 /// Every `routes` plugin of a registry, by base path.
 pub(super) struct Mounts {
@@ -49,16 +46,16 @@ impl Mounts {
             .of_kind(<dyn Routes as Kind>::NAME)
             .filter_map(|index| {
                 let name = catalog.descriptors()[index].name();
-                if RESERVED_NAMES.contains(&name) {
+                let Some(base) = base_path_of(<dyn Routes as Kind>::NAME, name) else {
                     skipped(
                         catalog.id(index),
                         "the name is reserved by the operator routes under /api",
                     );
                     return None;
-                }
+                };
                 Some(Mount {
                     index,
-                    base: format!("/api/{name}"),
+                    base,
                     router: OnceLock::new(),
                 })
             })

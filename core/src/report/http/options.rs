@@ -1,4 +1,5 @@
-//! [`HttpOptions`]: the admin token and the request body limit.
+//! [`HttpOptions`]: the admin token, the request body limit and whether
+//! degraded plugins count as ready.
 
 use std::fmt;
 
@@ -9,8 +10,9 @@ pub const ADMIN_TOKEN_VAR: &str = "PEGBOARD_ADMIN_TOKEN";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// How [`router`](super::router) (and [`guard`](super::guard)) behave: the
-/// admin token that opens `GET /api/v1/plugins/status`, and the largest
-/// request body accepted.
+/// admin token that opens `GET /api/v1/plugins/status`, the largest
+/// request body accepted, and whether `GET /readyz` counts degraded plugins
+/// as ready.
 ///
 /// The token is never shown by `Debug`.
 ///
@@ -25,6 +27,10 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// assert_eq!(options.max_body_bytes(), 65_536);
 /// assert!(!format!("{options:?}").contains("s3cret"));
 ///
+/// // Degraded plugins make /readyz answer 503 unless told otherwise.
+/// assert!(!options.is_ready_when_degraded());
+/// assert!(options.ready_when_degraded(true).is_ready_when_degraded());
+///
 /// // An empty token is no token: the admin route stays off.
 /// assert!(!HttpOptions::new().admin_token(Some(String::new())).has_admin_token());
 /// ```
@@ -32,15 +38,18 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub struct HttpOptions {
     admin_token: Option<String>,
     body_limit: usize,
+    ready_when_degraded: bool,
 }
 
 impl HttpOptions {
-    /// No admin token (the admin route answers 404) and a
-    /// [1 MiB](DEFAULT_BODY_LIMIT) body limit.
+    /// No admin token (the admin route answers 404), a
+    /// [1 MiB](DEFAULT_BODY_LIMIT) body limit, and degraded plugins not
+    /// ready.
     pub fn new() -> Self {
         HttpOptions {
             admin_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            ready_when_degraded: false,
         }
     }
 
@@ -68,6 +77,25 @@ impl HttpOptions {
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
+    }
+
+    /// Whether `GET /readyz` counts a `degraded` plugin (started, but its
+    /// last health check said degraded, or unhealthy fewer times in a row
+    /// than its `unhealthy_threshold`; a remote plugin missing heartbeats,
+    /// say) as ready. Default `false`: a degraded plugin makes `/readyz`
+    /// answer `503 {"status":"not_ready",...}` with `false` for it, so a
+    /// load balancer sends traffic elsewhere. `true` keeps the instance in
+    /// rotation while a plugin is degraded (it can still be called).
+    #[must_use]
+    pub fn ready_when_degraded(mut self, ready: bool) -> Self {
+        self.ready_when_degraded = ready;
+        self
+    }
+
+    /// Whether degraded plugins count as ready (see
+    /// [`ready_when_degraded`](Self::ready_when_degraded)).
+    pub fn is_ready_when_degraded(&self) -> bool {
+        self.ready_when_degraded
     }
 
     /// Whether an admin token is configured (the admin route is on).
@@ -99,6 +127,7 @@ impl fmt::Debug for HttpOptions {
                 &self.admin_token.as_ref().map(|_| "<redacted>"),
             )
             .field("body_limit", &self.body_limit)
+            .field("ready_when_degraded", &self.ready_when_degraded)
             .finish()
     }
 }
@@ -118,6 +147,7 @@ mod tests {
         assert!(!options.has_admin_token());
         assert_eq!(options.max_body_bytes(), 1024 * 1024);
         assert_eq!(options.token(), None);
+        assert!(!options.is_ready_when_degraded());
         assert_eq!(
             format!("{:?}", HttpOptions::default()),
             format!("{options:?}")

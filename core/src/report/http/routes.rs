@@ -2,6 +2,9 @@
 
 use axum::Router;
 
+use crate::model::kind::Kind;
+use crate::report::info::PluginInfo;
+
 /// A plugin kind for HTTP routes (SPEC H5), named `routes`: the router of
 /// each `routes` plugin that is up is mounted (nested) under
 /// `/api/<name>/`, so plugin `routes.stats` serving `/tags` answers
@@ -40,4 +43,19 @@ pub trait Routes {
     /// Called once per [`router`](super::router) call, when the first
     /// request for the base path arrives while the plugin is up.
     fn router(&self) -> Router;
+}
+
+/// Plugin names that would shadow the surface's own `/api/...` routes.
+const RESERVED_NAMES: [&str; 2] = ["plugins", "v1"];
+
+/// Where the routes of the plugin `kind.name` are mounted: `/api/<name>`
+/// for a [`Routes`] plugin whose name is not reserved, else `None`.
+pub(super) fn base_path_of(kind: &str, name: &str) -> Option<String> {
+    (kind == <dyn Routes as Kind>::NAME && !RESERVED_NAMES.contains(&name))
+        .then(|| format!("/api/{name}"))
+}
+
+/// [`base_path_of`] a plugin.
+pub(super) fn base_path(plugin: &PluginInfo) -> Option<String> {
+    base_path_of(plugin.kind, plugin.name)
 }

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::model::counters::CounterSnapshot;
+use crate::model::lifecycle::HealthStatus;
 use crate::model::location::{Location, RemoteEndpoint};
 use crate::model::state::{Failure, PluginState};
 use crate::report::info::PluginInfo;
@@ -15,18 +17,21 @@ use crate::supervise::registry::Registry;
 #[derive(Debug, Serialize)]
 pub(super) struct Readiness {
     pub status: &'static str,
-    /// Every enabled plugin: whether it is up.
+    /// Every enabled plugin: whether it counts as ready.
     pub plugins: BTreeMap<String, bool>,
 }
 
 impl Readiness {
-    pub fn of(registry: &Registry) -> Self {
+    /// Ready when every enabled plugin is running, or degraded if
+    /// `degraded_is_ready` ([`HttpOptions::ready_when_degraded`](super::HttpOptions::ready_when_degraded)).
+    pub fn of(registry: &Registry, degraded_is_ready: bool) -> Self {
         let plugins: BTreeMap<String, bool> = registry
             .catalog()
             .ids()
             .filter_map(|id| {
                 let state = registry.state(id)?;
-                (state != PluginState::Disabled).then(|| (id.to_owned(), state.is_up()))
+                (state != PluginState::Disabled)
+                    .then(|| (id.to_owned(), is_ready(state, degraded_is_ready)))
             })
             .collect();
         let ready = plugins.values().all(|&up| up);
@@ -41,6 +46,15 @@ impl Readiness {
     }
 }
 
+/// Whether a plugin in `state` counts as ready.
+fn is_ready(state: PluginState, degraded_is_ready: bool) -> bool {
+    match state {
+        PluginState::Running => true,
+        PluginState::Degraded => degraded_is_ready,
+        _ => false,
+    }
+}
+
 /// `GET /api/plugins`.
 #[derive(Debug, Serialize)]
 pub(super) struct PluginList {
@@ -50,28 +64,91 @@ pub(super) struct PluginList {
 
 /// One plugin of `GET /api/plugins`: every [`PluginInfo`] field at the top
 /// level (with `location`, `node` and, outside the host's process,
-/// `remote`), plus `reason`.
+/// `remote`), except that `capabilities` is the
+/// [same list as the admin status](PluginInfo::capability_list) and
+/// `health` is always there; plus `reason`, `healthy`, `status` and
+/// `base_path`.
 #[derive(Debug, Serialize)]
 pub(super) struct PluginView {
+    /// The [`PluginInfo`] fields but `capabilities` and `health`.
     #[serde(flatten)]
-    pub info: PluginInfo,
+    pub info: serde_json::Map<String, Value>,
+    /// Its kind, then its declared capabilities.
+    pub capabilities: Vec<&'static str>,
+    /// The last health check's answer; `{"status":"unknown"}` until the
+    /// first check.
+    pub health: Value,
+    /// Running (not degraded) and its last health check, if any, healthy.
+    pub healthy: bool,
+    pub status: ServingStatus,
+    /// Where a `routes` plugin's routes are mounted (`/api/<name>`); `null`
+    /// for other kinds and for reserved names, which are not mounted.
+    pub base_path: Option<String>,
     /// The failure's [`kind`](Failure::kind) (`"panic"`), `null` when none.
     pub reason: Option<&'static str>,
 }
 
+/// `status` of a `GET /api/plugins` entry.
+#[derive(Debug, Serialize)]
+pub(super) struct ServingStatus {
+    /// Not disabled by configuration.
+    pub enabled: bool,
+    /// Its instance is built.
+    pub initialized: bool,
+    /// It is up (running or degraded): it can be called.
+    pub serving: bool,
+    /// The last error it had, kept after it recovers; `null` if none.
+    pub last_error: Option<String>,
+}
+
 impl PluginList {
-    pub fn of(registry: &Registry) -> Self {
+    /// Every plugin of `registry`; `base_path` says where a plugin's routes
+    /// are mounted (`None`: it has none).
+    pub fn of(registry: &Registry, base_path: impl Fn(&PluginInfo) -> Option<String>) -> Self {
         let plugins: Vec<PluginView> = registry
             .plugins()
             .into_iter()
-            .map(|info| PluginView {
-                reason: info.failure.as_ref().map(Failure::kind),
-                info,
-            })
+            .map(|info| PluginView::of(base_path(&info), info))
             .collect();
         PluginList {
             count: plugins.len(),
             plugins,
+        }
+    }
+}
+
+impl PluginView {
+    fn of(base_path: Option<String>, info: PluginInfo) -> Self {
+        let healthy = info.state == PluginState::Running
+            && info
+                .health
+                .as_ref()
+                .is_none_or(|h| h.status == HealthStatus::Healthy);
+        let health = match &info.health {
+            Some(h) => serde_json::to_value(h)
+                .unwrap_or_else(|e| json!({"status": "unknown", "message": e.to_string()})),
+            None => json!({"status": "unknown"}),
+        };
+        let mut fields = match serde_json::to_value(&info) {
+            Ok(Value::Object(map)) => map,
+            // Not expected (every field serializes to JSON); keep the id.
+            Ok(_) | Err(_) => serde_json::Map::from_iter([("id".to_owned(), json!(info.id))]),
+        };
+        fields.remove("capabilities");
+        fields.remove("health");
+        PluginView {
+            info: fields,
+            capabilities: info.capability_list(),
+            health,
+            healthy,
+            status: ServingStatus {
+                enabled: info.state != PluginState::Disabled,
+                initialized: info.instantiated,
+                serving: info.state.is_up(),
+                last_error: info.last_error.clone(),
+            },
+            base_path,
+            reason: info.failure.as_ref().map(Failure::kind),
         }
     }
 }
@@ -137,12 +214,7 @@ impl StatusList {
 impl StatusView {
     fn of(info: PluginInfo) -> Self {
         let up = info.state.is_up();
-        let mut capabilities = vec![info.kind];
-        for &c in info.capabilities {
-            if !capabilities.contains(&c) {
-                capabilities.push(c);
-            }
-        }
+        let capabilities = info.capability_list();
         let validation = match &info.failure {
             Some(Failure::Disabled) => Validation {
                 status: "skipped",

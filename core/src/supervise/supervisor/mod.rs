@@ -298,7 +298,8 @@ impl Inner {
         }
     }
 
-    /// Starts the periodic health checks of `i`, unless they already run.
+    /// Starts the health checks of `i` (the first one at once, then one per
+    /// `health_interval_ms`), unless they already run.
     fn watch_health(self: &Arc<Self>, i: usize) {
         let settings = &self.registry.settings().plugin(i);
         let Some(interval) = settings.health_interval() else {
@@ -323,21 +324,26 @@ impl Inner {
         let settings = &registry.settings().plugin(i);
         let mut shutdown = self.shutdown.subscribe();
         let mut unhealthy_in_a_row = 0u32;
+        // The first check runs right after the start succeeded, so health is
+        // known from the start rather than one interval later; then one
+        // check per interval or per change the plugin reports.
+        let mut first = true;
         loop {
-            let instance = registry.loaded(i);
-            let changed = async {
-                match instance.as_ref().and_then(|x| x.lifecycle()) {
-                    Some(lifecycle) => lifecycle.changed().await,
-                    None => std::future::pending().await,
+            if !std::mem::take(&mut first) {
+                let instance = registry.loaded(i);
+                let changed = async {
+                    match instance.as_ref().and_then(|x| x.lifecycle()) {
+                        Some(lifecycle) => lifecycle.changed().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    () = changed => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
                 }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                () = changed => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
             }
-            drop(instance);
-            if !registry.slot_state(i).is_up() {
+            if self.stopping() || !registry.slot_state(i).is_up() {
                 return;
             }
             let health = self.check_health(i).await;
