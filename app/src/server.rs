@@ -15,7 +15,8 @@ pub struct ServerConfig {
     /// Which `store` plugin keeps the documents (`memory` or `file`).
     pub store: String,
     /// Bearer token of `GET /api/v1/plugins/status`; `PEGBOARD_ADMIN_TOKEN`
-    /// overrides it. Without one, that endpoint does not exist.
+    /// overrides it. Without one, that endpoint does not exist, and
+    /// `PEGBOARD_DIAGNOSTICS_ENABLED=false` turns it off even with one.
     pub admin_token: Option<String>,
     /// Largest request body accepted; larger ones get 413.
     #[schemars(range(min = 1))]
@@ -53,7 +54,7 @@ pub async fn serve(ctx: RunContext) -> Result<(), BoxError> {
     let config = ServerConfig::from_document(&ctx.document)?;
     let listen = ctx.listen.clone().unwrap_or_else(|| config.listen.clone());
     let options = HttpOptions::new()
-        .admin_token_from_env(config.admin_token.clone())
+        .admin_token_from_env_of(ctx.env_prefix(), config.admin_token.clone())
         .body_limit(config.body_limit_bytes)
         .ready_when_degraded(config.ready_when_degraded);
     let registry: Arc<pegboard::Registry> = ctx.registry.clone();

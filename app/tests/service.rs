@@ -49,6 +49,7 @@ impl Server {
         cmd.current_dir(dir)
             .args(["--listen", "127.0.0.1:0"])
             .env_remove("PEGBOARD_ADMIN_TOKEN")
+            .env_remove("PEGBOARD_DIAGNOSTICS_ENABLED")
             .env("PEGBOARD_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -797,5 +798,31 @@ async fn a_degraded_plugin_is_not_ready_unless_the_server_says_so() {
                 "{body}"
             );
         }
+    }
+}
+
+/// Seed 000: `PEGBOARD_DIAGNOSTICS_ENABLED=false` turns the admin endpoint
+/// off even with a token; a value that is not a switch keeps it off too.
+#[tokio::test]
+async fn diagnostics_disabled_in_the_environment_hide_the_admin_endpoint() {
+    for (value, status) in [("false", 404), ("nope", 404), ("true", 200)] {
+        let dir = temp_dir(&format!("diagnostics-{value}"));
+        let env = [
+            ("PEGBOARD_ADMIN_TOKEN", "s3cret"),
+            ("PEGBOARD_DIAGNOSTICS_ENABLED", value),
+        ];
+        let server = Server::start(&default_binary(), &dir, None, &env);
+        let r = client()
+            .get(server.url("/api/v1/plugins/status"))
+            .header("authorization", "Bearer s3cret")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            status,
+            "PEGBOARD_DIAGNOSTICS_ENABLED={value}"
+        );
+        assert_eq!(get(server.url("/healthz")).await.0, 200);
     }
 }

@@ -40,6 +40,12 @@ impl RunContext {
         std::env::var(self.env_prefix.var(name)).ok()
     }
 
+    /// The host's variables' prefix, e.g. for
+    /// `HttpOptions::admin_token_from_env_of`.
+    pub fn env_prefix(&self) -> &EnvPrefix {
+        &self.env_prefix
+    }
+
     /// The name of the variable [`var`](Self::var) reads, for messages.
     pub fn var_name(&self, name: &str) -> String {
         self.env_prefix.var(name)

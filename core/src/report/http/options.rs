@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::validate::config::EnvPrefix;
+
 /// The environment variable [`HttpOptions::admin_token_from_env`] reads.
 pub const ADMIN_TOKEN_VAR: &str = "PEGBOARD_ADMIN_TOKEN";
 
@@ -67,8 +69,35 @@ impl HttpOptions {
     /// file; `None` or empty = no token). The environment is read once, here.
     #[must_use]
     pub fn admin_token_from_env(self, fallback: Option<String>) -> Self {
-        let from_env = std::env::var(ADMIN_TOKEN_VAR).ok();
-        self.admin_token(choose_token(from_env, fallback))
+        self.admin_token_from_env_of(&EnvPrefix::PEGBOARD, fallback)
+    }
+
+    /// [`admin_token_from_env`](Self::admin_token_from_env) for a host whose
+    /// variables start with `prefix`: the token from `<PREFIX>_ADMIN_TOKEN`;
+    /// and `<PREFIX>_DIAGNOSTICS_ENABLED` = `false` (or `0`, `no`, `off`)
+    /// turns the admin route off even with a token. Any value other than
+    /// those and `true`, `1`, `yes`, `on` also turns it off (it is logged as
+    /// `http.env.invalid`): an operator's typo never opens the endpoint.
+    #[must_use]
+    pub fn admin_token_from_env_of(self, prefix: &EnvPrefix, fallback: Option<String>) -> Self {
+        let from_env = std::env::var(prefix.var("ADMIN_TOKEN")).ok();
+        let options = self.admin_token(choose_token(from_env, fallback));
+        let var = prefix.var("DIAGNOSTICS_ENABLED");
+        match std::env::var(&var).ok().map(|v| parse_switch(&v)) {
+            None | Some(Some(true)) => options,
+            Some(Some(false)) => options.admin_token(None),
+            Some(None) => {
+                tracing::event!(
+                    name: "http.env.invalid",
+                    target: "pegboard::http",
+                    tracing::Level::WARN,
+                    variable = var.as_str(),
+                    error = "expected true or false (1/0, yes/no, on/off): the admin route is off",
+                    "http.env.invalid"
+                );
+                options.admin_token(None)
+            }
+        }
     }
 
     /// The largest request body accepted, in bytes; larger ones get
@@ -132,6 +161,15 @@ impl fmt::Debug for HttpOptions {
     }
 }
 
+/// `true`/`false` and their usual spellings, case-insensitively.
+fn parse_switch(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// The environment's token when it is non-empty, else the fallback.
 fn choose_token(from_env: Option<String>, fallback: Option<String>) -> Option<String> {
     from_env.filter(|t| !t.is_empty()).or(fallback)
@@ -182,6 +220,19 @@ mod tests {
                 .token(),
             None
         );
+    }
+
+    #[test]
+    fn diagnostics_switches_read_the_usual_spellings_and_nothing_else() {
+        for on in ["true", "TRUE", "1", "yes", " on "] {
+            assert_eq!(parse_switch(on), Some(true), "{on}");
+        }
+        for off in ["false", "False", "0", "no", "off"] {
+            assert_eq!(parse_switch(off), Some(false), "{off}");
+        }
+        for bad in ["", "flase", "2", "disabled"] {
+            assert_eq!(parse_switch(bad), None, "{bad}");
+        }
     }
 
     #[test]
