@@ -67,6 +67,18 @@ impl Cli {
         }
     }
 
+    /// The host's variable `<PREFIX>_<name>` and its value: from
+    /// [`Cli::env`] when given, else from the process.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(super) fn host_var(&self, name: &str) -> (String, Option<String>) {
+        let var = self.env_prefix.clone().unwrap_or_default().var(name);
+        let value = match &self.env {
+            Some(env) => env.iter().find(|(k, _)| *k == var).map(|(_, v)| v.clone()),
+            None => std::env::var(&var).ok(),
+        };
+        (var, value)
+    }
+
     pub(super) fn builder(&self) -> RegistryBuilder {
         let mut builder = Registry::builder().env(self.env_vars());
         if let Ok(prefix) = &self.env_prefix {

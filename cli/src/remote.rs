@@ -46,7 +46,8 @@ use pegboard_remote::{
     HeartbeatSettings, MembersError, RemoteKind, RemoteMembers, RemoteMembersBuilder,
 };
 
-/// The environment variable that overrides `[remote] token`.
+/// The environment variable that overrides `[remote] token`
+/// (`<PREFIX>_REMOTE_TOKEN` with [`Cli::env_prefix`](crate::Cli::env_prefix)).
 pub const ENV_REMOTE_TOKEN: &str = "PEGBOARD_REMOTE_TOKEN";
 
 /// `[remote]` of the config file.
@@ -272,15 +273,16 @@ impl RemoteConfig {
         }
     }
 
-    /// The token remote plugins must send: the environment's, the
+    /// The token remote plugins must send: the environment's (`var`, the
+    /// variable `<PREFIX>_REMOTE_TOKEN` and its value if set), the
     /// config's, or, when only local processes are declared (they get
     /// tokens of their own), a random one nobody knows.
-    pub(super) fn token(&self, env: &[(String, String)]) -> Result<String, BoxError> {
-        let from_env = env
-            .iter()
-            .find(|(k, _)| k == ENV_REMOTE_TOKEN)
-            .map(|(_, v)| v.clone());
-        match from_env.or_else(|| self.token.clone()) {
+    pub(super) fn token(&self, var: (&str, Option<String>)) -> Result<String, BoxError> {
+        let (name, from_env) = var;
+        match from_env
+            .filter(|t| !t.is_empty())
+            .or_else(|| self.token.clone())
+        {
             Some(token) if !token.is_empty() => Ok(token),
             _ if self
                 .plugins
@@ -290,7 +292,7 @@ impl RemoteConfig {
                 Ok(uuid::Uuid::new_v4().simple().to_string())
             }
             _ => Err(format!(
-                "[remote] declares remote plugins but has no token: set `token` or {ENV_REMOTE_TOKEN}"
+                "[remote] declares remote plugins but has no token: set `token` or {name}"
             )
             .into()),
         }
@@ -303,6 +305,33 @@ mod tests {
 
     fn config(toml: &str) -> Result<Option<RemoteConfig>, BoxError> {
         RemoteConfig::of(&Document::from_toml_str(toml).unwrap())
+    }
+
+    #[test]
+    fn the_remote_token_variable_is_the_hosts_and_named_when_missing() {
+        let c = config(
+            "[remote]\n[remote.plugins.\"classifier.far\"]\nlocation = \"remote\"\nversion = \"^1\"\n",
+        )
+        .unwrap()
+        .unwrap();
+        let token = c.token(("SIFT_PLUGIN_REMOTE_TOKEN", Some("t0k".into())));
+        assert_eq!(token.unwrap(), "t0k");
+        let err = c
+            .token(("SIFT_PLUGIN_REMOTE_TOKEN", Some(String::new())))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("set `token` or SIFT_PLUGIN_REMOTE_TOKEN"),
+            "{err}"
+        );
+        let cli = crate::Cli::new("sift").env_prefix("SIFT_PLUGIN").env([
+            ("SIFT_PLUGIN_REMOTE_TOKEN", "x"),
+            ("PEGBOARD_REMOTE_TOKEN", "y"),
+        ]);
+        assert_eq!(
+            cli.host_var("REMOTE_TOKEN"),
+            ("SIFT_PLUGIN_REMOTE_TOKEN".to_owned(), Some("x".to_owned()))
+        );
     }
 
     #[test]

@@ -165,7 +165,10 @@ impl Cli {
             let members = config
                 .members(&self.remote_kinds, &host)
                 .map_err(|e| invalid(&e))?;
-            let token = config.token(&self.env_vars()).map_err(|e| invalid(&e))?;
+            let var = self.host_var("REMOTE_TOKEN");
+            let token = config
+                .token((var.0.as_str(), var.1))
+                .map_err(|e| invalid(&e))?;
             let registry = self
                 .builder()
                 .remote(&members)
