@@ -289,3 +289,38 @@ async fn readyz_counts_degraded_plugins_as_not_ready_unless_configured() {
         json!({"status": "ready", "plugins": {"gauge.fine": true, "gauge.shaky": true}})
     );
 }
+
+/// Issue 15, point 6: the names are the application's. Its prefix's timeout
+/// variable reaches the dispatch settings (pegboard's is not read), and
+/// `/metrics` names the families in its namespace, labelled `plugin_id`.
+#[tokio::test]
+async fn an_application_names_its_variables_and_metric_families() {
+    let descriptors = pegboard::discover::compiled_in().filter(|d| d.id().starts_with("gauge."));
+    let registry = Arc::new(
+        Registry::builder()
+            .descriptors(descriptors)
+            .env_prefix(pegboard::config::EnvPrefix::new("SIFT_PLUGIN").unwrap())
+            .env([
+                ("SIFT_PLUGIN_TIMEOUT_GAUGE_MS", "1234"),
+                ("PEGBOARD_TIMEOUT_GAUGE_MS", "99"),
+            ])
+            .metric_namespace("sift_plugin")
+            .build()
+            .unwrap(),
+    );
+    assert_eq!(registry.settings().dispatch("gauge").timeout_ms, 1234);
+    let read = registry
+        .dispatch::<dyn Gauge>()
+        .call_blocking("fine", |g| Ok::<_, String>(g.read()))
+        .await;
+    assert_eq!(read.value, Some(1));
+    let app = pegboard::http::router(registry, HttpOptions::new());
+    let (status, text) = get_text(&app, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.lines().any(|l| l
+            == r#"sift_plugin_invocations_total{plugin_id="gauge.fine",capability="gauge",result="ok"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("pegboard_plugin"), "{text}");
+}
