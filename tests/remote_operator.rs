@@ -264,7 +264,7 @@ version = "^0.1"
         .serve(move |ctx| {
             let (lines, saw) = (lines.clone(), saw.clone());
             async move {
-                // Printed before the plugins start.
+                // Printed before the hook is called.
                 let host = loop {
                     let line = lines
                         .lock()
@@ -295,6 +295,19 @@ version = "^0.1"
                     .await?
                     .announce(request)
                     .await?;
+                // The host serves while its plugins start: wait (bounded)
+                // until their start is over before reading their states.
+                let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                let starting = |id: &str| {
+                    ctx.registry.plugin(id).is_some_and(|p| {
+                        matches!(p.state, PluginState::Configured | PluginState::Starting)
+                    })
+                };
+                while (starting("classifier.near") || starting("classifier.absent"))
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 let mut saw = saw.lock().unwrap();
                 saw.heartbeat_interval_ms = Some(answer.into_inner().heartbeat_interval_ms);
                 saw.absent = ctx.registry.plugin("classifier.absent").map(|p| {
