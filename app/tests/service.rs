@@ -496,11 +496,14 @@ async fn the_surface_answers_while_a_start_hangs() {
         (200, json!({"status": "ok"}))
     );
     // The hanging start holds its level; `routes.stats` (the next level,
-    // it depends on the stores) waits behind it.
-    let (status, ready) = poll(&server, "/readyz", |(_, ready)| {
-        ready["plugins"]["classifier.keywords"] == true
+    // it depends on the stores) waits behind it. The level's other plugins
+    // are running once chaos's start has begun.
+    poll(&server, "/api/plugins", |(_, list)| {
+        plugin(list, "classifier.chaos")["state"] == "starting"
+            && plugin(list, "classifier.keywords")["state"] == "running"
     })
     .await;
+    let (status, ready) = get(server.url("/readyz")).await;
     assert_eq!(status, 503);
     assert_eq!(ready["status"], "not_ready");
     assert_eq!(ready["plugins"]["classifier.chaos"], false);
