@@ -88,8 +88,13 @@ impl Server {
         }
     }
 
-    /// Waits (at most a minute) for a line of stdout containing `needle`.
+    /// Waits (at most a minute) for a line of stdout containing `needle`,
+    /// which may have come before the address (the plugins' start and the
+    /// serve hook run concurrently).
     fn wait_for(&self, needle: &str) -> String {
+        if let Some(line) = self.early.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         loop {
             let line = self
                 .lines
