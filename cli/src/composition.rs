@@ -8,7 +8,7 @@ use pegboard_core::Catalog;
 use pegboard_core::PluginDescriptor;
 use pegboard_core::Registry;
 use pegboard_core::RegistryBuilder;
-use pegboard_core::config::{self, ConfigValidator, Document};
+use pegboard_core::config::{self, ConfigValidator, Document, EnvPrefix};
 
 use super::builder::Cli;
 use super::failed::Failed;
@@ -51,19 +51,22 @@ impl Cli {
         catalog: &Catalog,
     ) -> (ConfigValidator, Vec<(usize, pegboard_core::Failure)>) {
         let (validator, failures) = pegboard_core::extend::config_validator(catalog);
-        let validator = validator.with_host_sections(self.sections.clone());
-        let validator = match &self.env_prefix {
-            Ok(prefix) => validator.with_env_prefix(prefix.clone()),
-            Err(_) => validator,
-        };
+        let validator = validator
+            .with_host_sections(self.sections.clone())
+            .with_env_prefix(self.prefix());
         (validator, failures)
     }
 
+    /// The host's variables' prefix. An invalid one never gets this far
+    /// (every command refuses it first), so it reads as the default.
+    pub(super) fn prefix(&self) -> EnvPrefix {
+        self.env_prefix.clone().unwrap_or_default()
+    }
+
     pub(super) fn env_vars(&self) -> Vec<(String, String)> {
-        match (&self.env, &self.env_prefix) {
-            (Some(env), _) => env.clone(),
-            (None, Ok(prefix)) => config::env_vars_of(prefix),
-            (None, Err(_)) => config::env_vars(),
+        match &self.env {
+            Some(env) => env.clone(),
+            None => config::env_vars_of(&self.prefix()),
         }
     }
 
@@ -71,7 +74,7 @@ impl Cli {
     /// [`Cli::env`] when given, else from the process.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(super) fn host_var(&self, name: &str) -> (String, Option<String>) {
-        let var = self.env_prefix.clone().unwrap_or_default().var(name);
+        let var = self.prefix().var(name);
         let value = match &self.env {
             Some(env) => env.iter().find(|(k, _)| *k == var).map(|(_, v)| v.clone()),
             None => std::env::var(&var).ok(),
@@ -80,10 +83,9 @@ impl Cli {
     }
 
     pub(super) fn builder(&self) -> RegistryBuilder {
-        let mut builder = Registry::builder().env(self.env_vars());
-        if let Ok(prefix) = &self.env_prefix {
-            builder = builder.env_prefix(prefix.clone());
-        }
+        let mut builder = Registry::builder()
+            .env(self.env_vars())
+            .env_prefix(self.prefix());
         if let Some(ns) = &self.metric_namespace {
             builder = builder.metric_namespace(ns.clone());
         }

@@ -46,7 +46,7 @@ impl Cli {
         for warning in &checked.warnings {
             written(writeln!(out, "warning: {warning}"))?;
         }
-        let prefix = self.env_prefix.clone().unwrap_or_default();
+        let prefix = self.prefix();
         init_logging(log_format, &prefix.var("LOG"));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
